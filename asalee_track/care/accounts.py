@@ -1,0 +1,169 @@
+"""Practices, users, memberships, passwords and logins."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import Session, col, delete, func, select
+
+from asalee_track.care import audit
+from asalee_track.care.actor import ROLES, Actor
+from asalee_track.care.errors import Invalid, NotFound
+from asalee_track.i18n import N_
+from asalee_track.store.tables import LoginAttempt, Membership, Practice, User
+from asalee_track.store.types import utcnow
+
+_hasher = PasswordHasher()
+MIN_PASSWORD_LENGTH = 10
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def create_practice(
+    db: Session, name: str, finess: str | None = None, address: str | None = None
+) -> Practice:
+    practice = Practice(name=name, finess=finess, address=address)
+    db.add(practice)
+    db.flush()
+    return practice
+
+
+def create_user(
+    db: Session,
+    email: str,
+    display_name: str,
+    role: str,
+    password: str,
+    practice_ids: list[int],
+    rpps: str | None = None,
+    locale: str = "fr",
+) -> User:
+    email = email.strip().lower()
+    errors: dict[str, tuple[str, dict[str, object]]] = {}
+    if role not in ROLES:
+        errors["role"] = (N_("Unknown role."), {})
+    if len(password) < MIN_PASSWORD_LENGTH:
+        errors["password"] = (N_("At least %(n)s characters."), {"n": MIN_PASSWORD_LENGTH})
+    if "@" not in email:
+        errors["email"] = (N_("Enter a valid email address."), {})
+    elif db.exec(select(User).where(User.email == email)).first():
+        errors["email"] = (N_("This email address is already used."), {})
+    if errors:
+        raise Invalid(errors)
+    user = User(
+        email=email,
+        display_name=display_name,
+        role=role,
+        rpps=rpps,
+        password_hash=hash_password(password),
+        locale=locale,
+    )
+    db.add(user)
+    db.flush()
+    for practice_id in practice_ids:
+        db.add(Membership(user_id=user.id, practice_id=practice_id))
+    db.flush()
+    return user
+
+
+def practices_of(db: Session, user_id: int) -> list[Practice]:
+    return list(
+        db.exec(
+            select(Practice)
+            .join(Membership, col(Membership.practice_id) == Practice.id)
+            .where(Membership.user_id == user_id)
+            .order_by(Practice.name)
+        ).all()
+    )
+
+
+def actor_for(db: Session, user_id: int, practice_id: int) -> Actor:
+    """The acting user in a practice they belong to; anything else is not found."""
+    user = db.get(User, user_id)
+    member = db.exec(
+        select(Membership).where(Membership.user_id == user_id, Membership.practice_id == practice_id)
+    ).first()
+    if user is None or not user.active or member is None:
+        raise NotFound()
+    return Actor(user_id=user_id, practice_id=practice_id, role=user.role, display_name=user.display_name)
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user: User | None
+    rate_limited: bool = False
+
+
+def authenticate(
+    db: Session, email: str, password: str, client: str, max_failures: int, window: timedelta
+) -> LoginResult:
+    """Check a password. Failures are counted per email across all workers; too many lock the email out
+    for the window, whatever the password, so guessing cannot continue from several addresses."""
+    email = email.strip().lower()
+    since = utcnow() - window
+    failures = db.exec(
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.email == email, col(LoginAttempt.at) >= since)
+    ).one()
+    user = db.exec(select(User).where(User.email == email)).first()
+    practice_id = _first_practice_id(db, user)
+    if failures >= max_failures:
+        audit.record(
+            db,
+            None,
+            "login",
+            "user",
+            email,
+            outcome="rate-limited",
+            user_id=user.id if user else None,
+            practice_id=practice_id,
+        )
+        return LoginResult(None, rate_limited=True)
+    if user is None or not user.active or not _verify(user, password):
+        db.add(LoginAttempt(email=email, client=client[:64]))
+        audit.record(
+            db,
+            None,
+            "login",
+            "user",
+            email,
+            outcome="failure",
+            user_id=user.id if user else None,
+            practice_id=practice_id,
+        )
+        return LoginResult(None)
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+        db.add(user)
+    db.exec(delete(LoginAttempt).where(col(LoginAttempt.email) == email))  # type: ignore[call-overload]
+    audit.record(db, None, "login", "user", user.id, user_id=user.id, practice_id=practice_id)
+    return LoginResult(user)
+
+
+def _verify(user: User, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _first_practice_id(db: Session, user: User | None) -> int | None:
+    if user is None or user.id is None:
+        return None
+    practices = practices_of(db, user.id)
+    return practices[0].id if practices else None
+
+
+def users_of_practice(db: Session, practice_id: int, role: str | None = None) -> list[User]:
+    query = (
+        select(User)
+        .join(Membership, col(Membership.user_id) == User.id)
+        .where(Membership.practice_id == practice_id, col(User.active).is_(True))
+    )
+    if role:
+        query = query.where(User.role == role)
+    return list(db.exec(query.order_by(User.display_name)).all())

@@ -1,0 +1,17 @@
+"""Who acts, and in which practice: handed explicitly to every use case."""
+
+from dataclasses import dataclass
+
+ROLES = ("nurse", "gp", "admin")
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int
+    practice_id: int
+    role: str
+    display_name: str = ""
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"

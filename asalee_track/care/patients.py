@@ -1,0 +1,222 @@
+"""Patients: search, create, edit (keeping every earlier version), read. Every read and write is audited."""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, col, func, or_, select
+
+from asalee_track.care import audit
+from asalee_track.care.actor import Actor
+from asalee_track.care.errors import Forbidden, Invalid, NotFound
+from asalee_track.care.identity import fold, nir_is_valid, normalise_nir
+from asalee_track.i18n import N_
+from asalee_track.store.tables import Membership, Patient, PatientRevision, User
+from asalee_track.store.types import utcnow
+
+CLINICAL_ROLES = ("nurse", "gp")
+SEXES = ("female", "male", "other", "unknown")
+EDITABLE = ("family_name", "given_names", "birth_date", "sex", "ins", "local_id", "referring_gp_id", "phone")
+_DATE_FORMATS = ((r"^(\d{4})-(\d{1,2})-(\d{1,2})$", "ymd"), (r"^(\d{1,2})/(\d{1,2})/(\d{4})$", "dmy"))
+_PHONE = re.compile(r"^\+?[0-9 .\-()]{6,30}$")
+
+
+def _require_clinical(actor: Actor) -> None:
+    if actor.role not in CLINICAL_ROLES:
+        raise Forbidden()
+
+
+def parse_date(raw: str) -> date | None:
+    """ISO (what a date input sends) or the French dd/mm/yyyy that people type."""
+    raw = raw.strip()
+    for pattern, order in _DATE_FORMATS:
+        match = re.match(pattern, raw)
+        if match:
+            parts = dict(zip(order, (int(g) for g in match.groups()), strict=True))
+            try:
+                return date(parts["y"], parts["m"], parts["d"])
+            except ValueError:
+                return None
+    return None
+
+
+def _validate(db: Session, actor: Actor, raw: Mapping[str, str], today: date) -> dict[str, object]:
+    errors: dict[str, tuple[str, dict[str, object]]] = {}
+    values: dict[str, object] = {}
+    for field in ("family_name", "given_names"):
+        text = " ".join(raw.get(field, "").split())
+        if not text:
+            errors[field] = (N_("Required."), {})
+        elif len(text) > 100:
+            errors[field] = (N_("At most %(n)s characters."), {"n": 100})
+        values[field] = text
+    birth = parse_date(raw.get("birth_date", ""))
+    if not raw.get("birth_date", "").strip():
+        errors["birth_date"] = (N_("Required."), {})
+    elif birth is None:
+        errors["birth_date"] = (N_("Enter a date as dd/mm/yyyy."), {})
+    elif birth > today:
+        errors["birth_date"] = (N_("The birth date cannot be in the future."), {})
+    elif birth.year < 1900:
+        errors["birth_date"] = (N_("The birth date must be after 1900."), {})
+    values["birth_date"] = birth
+    sex = raw.get("sex", "")
+    if sex not in SEXES:
+        errors["sex"] = (N_("Choose one of the options."), {})
+    values["sex"] = sex
+    ins = normalise_nir(raw.get("ins", ""))
+    if ins and not nir_is_valid(ins):
+        errors["ins"] = (N_("This INS/NIR is not valid: 15 characters, the last two being the key."), {})
+    values["ins"] = ins or None
+    phone = raw.get("phone", "").strip()
+    if phone and not _PHONE.match(phone):
+        errors["phone"] = (N_("Enter a phone number (digits, spaces, +)."), {})
+    values["phone"] = phone or None
+    local_id = raw.get("local_id", "").strip()
+    if len(local_id) > 50:
+        errors["local_id"] = (N_("At most %(n)s characters."), {"n": 50})
+    values["local_id"] = local_id or None
+    values["referring_gp_id"] = _referring_gp(db, actor, raw.get("referring_gp_id", ""), errors)
+    if errors:
+        raise Invalid(errors)
+    return values
+
+
+def _referring_gp(
+    db: Session, actor: Actor, raw: str, errors: dict[str, tuple[str, dict[str, object]]]
+) -> int | None:
+    if not raw.strip():
+        return None
+    gp = db.exec(
+        select(User)
+        .join(Membership, col(Membership.user_id) == User.id)
+        .where(
+            User.id == (int(raw) if raw.strip().isdigit() else -1),
+            User.role == "gp",
+            Membership.practice_id == actor.practice_id,
+        )
+    ).first()
+    if gp is None:
+        errors["referring_gp_id"] = (N_("Choose a GP of this practice."), {})
+        return None
+    return gp.id
+
+
+def _search_key(values: Mapping[str, object]) -> str:
+    return fold(f"{values['family_name']} {values['given_names']}")[:260]
+
+
+def create(db: Session, actor: Actor, raw: Mapping[str, str], today: date | None = None) -> Patient:
+    _require_clinical(actor)
+    values = _validate(db, actor, raw, today or date.today())
+    patient = Patient(practice_id=actor.practice_id, search_key=_search_key(values), **values)  # type: ignore[arg-type]
+    db.add(patient)
+    db.flush()
+    audit.record(db, actor, "create", "Patient", patient.id, patient_id=patient.id)
+    return patient
+
+
+def _snapshot(patient: Patient) -> dict[str, object]:
+    return {
+        field: (value.isoformat() if isinstance(value, date) else value)
+        for field in EDITABLE
+        for value in [getattr(patient, field)]
+    }
+
+
+def update(
+    db: Session, actor: Actor, patient_id: str, raw: Mapping[str, str], today: date | None = None
+) -> Patient:
+    """Apply an edit; the values it replaces are kept as a revision, with who replaced them and when."""
+    _require_clinical(actor)
+    patient = _scoped(db, actor, patient_id)
+    values = _validate(db, actor, raw, today or date.today())
+    if all(getattr(patient, field) == values[field] for field in EDITABLE):
+        return patient
+    before = _snapshot(patient)
+    db.add(
+        PatientRevision(
+            patient_id=patient.id, version=patient.version, values=before, replaced_by_user_id=actor.user_id
+        )
+    )
+    for field in EDITABLE:
+        setattr(patient, field, values[field])
+    patient.search_key = _search_key(values)
+    patient.version += 1
+    patient.updated_at = utcnow()
+    db.add(patient)
+    db.flush()
+    after = _snapshot(patient)
+    changed = [field for field in EDITABLE if before[field] != after[field]]
+    audit.record(
+        db,
+        actor,
+        "update",
+        "Patient",
+        patient.id,
+        patient_id=patient.id,
+        detail="changed: " + ", ".join(changed),
+    )
+    return patient
+
+
+def _scoped(db: Session, actor: Actor, patient_id: str) -> Patient:
+    patient = db.get(Patient, patient_id) if len(patient_id) <= 36 else None
+    if patient is None or patient.practice_id != actor.practice_id:
+        audit.record(db, actor, "denied", "Patient", patient_id[:64], outcome="not-found")
+        raise NotFound()
+    return patient
+
+
+def get(db: Session, actor: Actor, patient_id: str) -> Patient:
+    """Open a record (audited as a read)."""
+    _require_clinical(actor)
+    patient = _scoped(db, actor, patient_id)
+    audit.record(db, actor, "read", "Patient", patient.id, patient_id=patient.id)
+    return patient
+
+
+def revisions(db: Session, actor: Actor, patient_id: str) -> list[PatientRevision]:
+    """Earlier versions, newest first (the caller has already opened, and so audited, the record)."""
+    patient = _scoped(db, actor, patient_id)
+    return list(
+        db.exec(
+            select(PatientRevision)
+            .where(PatientRevision.patient_id == patient.id)
+            .order_by(col(PatientRevision.version).desc())
+        ).all()
+    )
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    patients: list[Patient]
+    total: int
+
+
+def search(db: Session, actor: Actor, text: str, offset: int = 0, limit: int = 25) -> SearchResult:
+    """Names (accent- and case-insensitive, every word must match), a birth date, or an INS."""
+    _require_clinical(actor)
+    query = select(Patient).where(Patient.practice_id == actor.practice_id)
+    text = text.strip()[:100]
+    birth = parse_date(text)
+    compact = normalise_nir(text)
+    if birth:
+        query = query.where(Patient.birth_date == birth)
+    elif len(compact) >= 5 and compact[:5].isdigit():
+        query = query.where(or_(col(Patient.ins).startswith(compact), Patient.local_id == text))
+    else:
+        for word in fold(text).split():
+            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(
+                or_(
+                    col(Patient.search_key).startswith(escaped, escape="\\"),
+                    col(Patient.search_key).contains(f" {escaped}", escape="\\"),
+                )
+            )
+    total = db.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = db.exec(query.order_by(Patient.search_key, Patient.birth_date).offset(offset).limit(limit)).all()
+    if text:
+        audit.record(db, actor, "search", "Patient", detail=f"{total} found")
+    return SearchResult(list(rows), total)

@@ -1,0 +1,132 @@
+"""The `asalee-track` command: serve, database, demo data, users, backups, audit, protocols."""
+
+import sqlite3
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.engine import make_url
+
+from asalee_track.care import accounts, audit, demo
+from asalee_track.care.errors import Invalid
+from asalee_track.config import get_settings
+from asalee_track.store import migrate
+from asalee_track.store.db import make_engine, transaction
+
+app = typer.Typer(help="asalee-track: nurse–GP follow-up of chronic patients.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+user_app = typer.Typer(help="Users.", no_args_is_help=True)
+audit_app = typer.Typer(help="Audit trail.", no_args_is_help=True)
+protocols_app = typer.Typer(help="Care protocols (YAML).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")
+app.add_typer(protocols_app, name="protocols")
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    return make_engine(get_settings().database_url)
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Upgrade the database, then serve the web application."""
+    import uvicorn
+
+    migrate.upgrade(_engine())
+    uvicorn.run(
+        "asalee_track.web.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema to the latest version (Alembic)."""
+    migrate.upgrade(_engine())
+    typer.echo("database is up to date")
+
+
+@app.command("demo")
+def load_demo(
+    if_empty: Annotated[bool, typer.Option(help="Do nothing if data exists.")] = False, patients: int = 40
+) -> None:
+    """Load a demo practice, its team and patients, and print the logins."""
+    engine = _engine()
+    migrate.upgrade(engine)
+    with transaction(engine) as db:
+        if demo.has_data(db):
+            if if_empty:
+                typer.echo("demo data already loaded")
+                return
+            typer.echo(
+                "the database already holds data; demo data is loaded only into an empty one", err=True
+            )
+            raise typer.Exit(1)
+        logins = demo.create_demo(db, patient_count=patients)
+    typer.echo(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
+    for login in logins:
+        typer.echo(f"  {login.role:6} {login.email}")
+
+
+@user_app.command("add")
+def user_add(
+    email: str,
+    name: str,
+    role: str,
+    practice_id: Annotated[list[int], typer.Option("--practice")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    rpps: str | None = None,
+) -> None:
+    """Create a user (nurse, gp or admin) in one or more practices."""
+    engine = _engine()
+    try:
+        with transaction(engine) as db:
+            user = accounts.create_user(db, email, name, role, password, practice_id, rpps=rpps)
+    except Invalid as refused:
+        for field, (message, params) in refused.errors.items():
+            typer.echo(f"{field}: {message % params if params else message}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"user {user.id} created: {user.email} ({user.role})")
+
+
+@app.command()
+def backup(destination: Path) -> None:
+    """A consistent copy of the live SQLite database (online backup: the app may keep running)."""
+    url = make_url(get_settings().database_url)
+    if url.get_backend_name() != "sqlite" or not url.database:
+        typer.echo("backup copies SQLite databases; for PostgreSQL use pg_dump", err=True)
+        raise typer.Exit(2)
+    if destination.exists():
+        typer.echo(f"{destination} exists already; choose a new file", err=True)
+        raise typer.Exit(1)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    source = sqlite3.connect(url.database)
+    target = sqlite3.connect(destination)
+    try:
+        with target:
+            source.backup(target)
+        result = target.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        target.close()
+        source.close()
+    if result != "ok":
+        typer.echo(f"the copy failed its integrity check: {result}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"backup written to {destination} (integrity ok)")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit chain: any modified or removed event is reported."""
+    with transaction(_engine()) as db:
+        report = audit.verify(db)
+    for problem in report.problems:
+        typer.echo(problem, err=True)
+    if not report.ok:
+        raise typer.Exit(1)
+    typer.echo(f"audit chain intact: {report.checked} events")

@@ -1,0 +1,44 @@
+"""Configuration, only from the environment (ASALEE_*) or a .env file."""
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from asalee_track import PROJECT_ROOT
+
+DATA_DIR = PROJECT_ROOT / "var"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ASALEE_", env_file=".env", extra="ignore")
+
+    database_url: str = f"sqlite:///{DATA_DIR / 'asalee.db'}"
+    # Empty means: generate one on first run and keep it in var/, so that sessions survive restarts.
+    secret_key: str = ""
+    protocols_dir: Path = PROJECT_ROOT / "protocols"
+    templates_dir: Path = PROJECT_ROOT / "templates"
+    export_dir: Path = DATA_DIR / "exports"
+    default_locale: str = "fr"
+    timezone: str = "Europe/Paris"
+    # Cookies marked Secure only behind TLS; a practice's local machine serves plain HTTP on loopback.
+    secure_cookies: bool = False
+    session_idle_minutes: int = 120
+    login_max_failures: int = 5
+    login_window_minutes: int = 15
+
+    def resolved_secret_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        key_file = DATA_DIR / "secret_key"
+        if not key_file.exists():
+            DATA_DIR.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""The web layer: routes, templates, sessions. Nothing else imports it."""

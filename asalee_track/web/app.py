@@ -1,0 +1,179 @@
+"""The application: settings, database, middleware, error pages, routes."""
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from asalee_track import i18n
+from asalee_track.care.errors import Forbidden, NotFound
+from asalee_track.config import Settings, get_settings
+from asalee_track.store import migrate
+from asalee_track.store.db import make_engine
+from asalee_track.web.deps import LoginRequired
+from asalee_track.web.rendering import is_htmx, render
+from asalee_track.web.routes import admin, auth, patients
+from asalee_track.web.security import CsrfRefused, csrf_protect
+from asalee_track.web.templating import make_templates
+
+log = logging.getLogger("asalee_track")
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def create_app(
+    settings: Settings | None = None, engine: Engine | None = None, upgrade: bool = True
+) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine or make_engine(settings.database_url)
+    if upgrade:
+        migrate.upgrade(engine)
+    app = FastAPI(
+        title="asalee-track",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        dependencies=[Depends(csrf_protect)],
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.templates = make_templates(settings.templates_dir)
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for module in (auth, patients, admin):
+        app.include_router(module.router)
+    _add_middleware(app, settings)
+    _add_error_pages(app)
+    return app
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    @app.middleware("http")
+    async def request_context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request.state.request_id = uuid.uuid4().hex[:12]
+        request.state.locale = request.session.get("locale") or i18n.negotiate(
+            request.headers.get("accept-language")
+        )
+        response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        response.headers["X-Request-ID"] = request.state.request_id
+        if request.url.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "public, max-age=86400"
+        else:
+            response.headers["Cache-Control"] = "no-store"  # health data stays out of shared caches
+        return response
+
+    # Added last, so it runs first: the session is there for everything else.
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.resolved_secret_key(),
+        session_cookie="asalee_session",
+        max_age=settings.session_idle_minutes * 60,  # re-signed on each response: an idle timeout
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
+
+
+def _error_page(request: Request, status: int, title: str, message: str) -> HTMLResponse:
+    i18n.set_locale(getattr(request.state, "locale", i18n.DEFAULT_LOCALE))
+    return render(
+        request,
+        "errors/error.html",
+        {
+            "status": status,
+            "title": i18n.gettext(title),
+            "message": i18n.gettext(message),
+            "request_id": getattr(request.state, "request_id", ""),
+        },
+        status_code=status,
+    )
+
+
+def _add_error_pages(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, _exc: LoginRequired) -> Response:
+        target = "/login"
+        if request.method == "GET" and request.url.path != "/":
+            target += "?next=" + request.url.path
+        if is_htmx(request):
+            return Response(status_code=204, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, _exc: NotFound) -> Response:
+        return _error_page(
+            request,
+            404,
+            i18n.N_("Not found"),
+            i18n.N_("This page does not exist, or is not part of your practice."),
+        )
+
+    @app.exception_handler(CsrfRefused)
+    async def csrf_refused(request: Request, _exc: CsrfRefused) -> Response:
+        return _error_page(
+            request,
+            403,
+            i18n.N_("Form expired"),
+            i18n.N_("This form is no longer valid. Go back, reload the page and try again."),
+        )
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, _exc: Forbidden) -> Response:
+        return _error_page(
+            request, 403, i18n.N_("Not allowed"), i18n.N_("Your role does not give access to this page.")
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            return await not_found(request, NotFound())
+        if exc.status_code == 405:
+            return _error_page(
+                request,
+                405,
+                i18n.N_("Not allowed"),
+                i18n.N_("This address does not accept this kind of request."),
+            )
+        return _error_page(
+            request, exc.status_code, i18n.N_("Error"), i18n.N_("The request could not be served.")
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        log.info("request %s refused: %s", getattr(request.state, "request_id", "-"), exc.errors())
+        return _error_page(
+            request,
+            422,
+            i18n.N_("Incorrect request"),
+            i18n.N_("Some of what was sent is missing or malformed."),
+        )
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> Response:
+        log.exception("request %s failed", getattr(request.state, "request_id", "-"), exc_info=exc)
+        return _error_page(
+            request,
+            500,
+            i18n.N_("Something went wrong"),
+            i18n.N_(
+                "Nothing you entered has been lost. Please try again; if it happens again, "
+                "give this reference to your administrator."
+            ),
+        )

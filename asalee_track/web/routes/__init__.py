@@ -1,0 +1,1 @@
+"""One module per area of the site; each route is a few lines that call `care`."""

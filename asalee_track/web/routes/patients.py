@@ -1,0 +1,88 @@
+"""Patients: list and search as you type, create, open, edit."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from asalee_track.care import accounts, patients
+from asalee_track.care.errors import Invalid
+from asalee_track.web.deps import Clinician, DbSession
+from asalee_track.web.rendering import field_errors, is_htmx, render
+
+router = APIRouter(prefix="/patients")
+PAGE = 25
+FIELDS = patients.EDITABLE
+
+
+@router.get("")
+def patient_list(request: Request, db: DbSession, actor: Clinician, q: str = "", page: int = 1) -> Response:
+    page = max(1, min(page, 10_000))
+    result = patients.search(db, actor, q, offset=(page - 1) * PAGE, limit=PAGE)
+    context = {"q": q, "result": result, "page": page, "pages": max(1, -(-result.total // PAGE))}
+    # htmx asks for the rows only (search as you type); a plain browser gets the whole page.
+    template = "fragments/patient_rows.html" if is_htmx(request) else "patients/list.html"
+    return render(request, template, context)
+
+
+def _form_page(
+    request: Request,
+    db: DbSession,
+    actor: Clinician,
+    values: dict[str, str],
+    errors: dict[str, str],
+    patient_id: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    gps = accounts.users_of_practice(db, actor.practice_id, role="gp")
+    return render(
+        request,
+        "patients/form.html",
+        {"values": values, "errors": errors, "gps": gps, "patient_id": patient_id},
+        status_code,
+    )
+
+
+async def _submitted(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {field: str(form.get(field, ""))[:500] for field in FIELDS}
+
+
+@router.get("/new")
+def new_patient(request: Request, db: DbSession, actor: Clinician) -> Response:
+    return _form_page(request, db, actor, {"sex": ""}, {})
+
+
+@router.post("")
+async def create_patient(request: Request, db: DbSession, actor: Clinician) -> Response:
+    values = await _submitted(request)
+    try:
+        patient = patients.create(db, actor, values)
+    except Invalid as refused:
+        return _form_page(request, db, actor, values, field_errors(request, refused), status_code=422)
+    return RedirectResponse(f"/patients/{patient.id}", status_code=303)
+
+
+@router.get("/{patient_id}")
+def patient_page(request: Request, db: DbSession, actor: Clinician, patient_id: str) -> Response:
+    patient = patients.get(db, actor, patient_id)
+    history = patients.revisions(db, actor, patient_id)
+    gps = {gp.id: gp.display_name for gp in accounts.users_of_practice(db, actor.practice_id, role="gp")}
+    return render(request, "patients/detail.html", {"patient": patient, "history": history, "gps": gps})
+
+
+@router.get("/{patient_id}/edit")
+def edit_patient(request: Request, db: DbSession, actor: Clinician, patient_id: str) -> Response:
+    patient = patients.get(db, actor, patient_id)
+    values = {
+        field: "" if getattr(patient, field) is None else str(getattr(patient, field)) for field in FIELDS
+    }
+    return _form_page(request, db, actor, values, {}, patient_id=patient.id)
+
+
+@router.post("/{patient_id}")
+async def update_patient(request: Request, db: DbSession, actor: Clinician, patient_id: str) -> Response:
+    values = await _submitted(request)
+    try:
+        patient = patients.update(db, actor, patient_id, values)
+    except Invalid as refused:
+        return _form_page(request, db, actor, values, field_errors(request, refused), patient_id, 422)
+    return RedirectResponse(f"/patients/{patient.id}", status_code=303)

@@ -1,0 +1,51 @@
+"""Session cookie contents and CSRF protection."""
+
+import secrets
+
+from fastapi import Request
+
+from asalee_track.care.errors import Forbidden
+
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+class CsrfRefused(Forbidden):
+    """A state-changing request without the session's token."""
+
+
+async def csrf_protect(request: Request) -> None:
+    """Every unsafe request from a browser carries the session's token, in the form or (htmx) a header.
+    Bearer-token clients (FHIR) hold no cookie, so cross-site forgery cannot ride on them."""
+    if request.method in SAFE_METHODS or request.headers.get("authorization", "").lower().startswith(
+        "bearer "
+    ):
+        return
+    expected = request.session.get("csrf")
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        sent = (await request.form()).get(CSRF_FIELD)  # cached by Starlette for the route's own Form fields
+    if not expected or not isinstance(sent, str) or not secrets.compare_digest(expected, sent):
+        raise CsrfRefused()
+
+
+def sign_in(request: Request, user_id: int, practice_id: int | None, epoch: int, locale: str) -> None:
+    """A fresh session on login, so that a token planted before login is worthless after it."""
+    request.session.clear()
+    request.session.update(uid=user_id, pid=practice_id, epoch=epoch, locale=locale)
+    csrf_token(request)
+
+
+def sign_out(request: Request) -> None:
+    request.session.clear()

@@ -1,0 +1,24 @@
+"""Jinja2 set up once: translations through the request's locale, Babel formatting as filters."""
+
+from pathlib import Path
+
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from asalee_track import i18n
+
+HTMX = "htmx-2.0.11.min.js"
+
+
+def make_templates(directory: Path) -> Jinja2Templates:
+    env = Environment(
+        loader=FileSystemLoader(directory),
+        autoescape=select_autoescape(["html", "xml", "svg"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(date=i18n.format_date, datetime=i18n.format_datetime, decimal=i18n.format_decimal)
+    env.globals.update(htmx=HTMX, locale=i18n.current_locale)
+    return Jinja2Templates(env=env)

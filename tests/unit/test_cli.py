@@ -1,0 +1,76 @@
+"""The command line: demo data, backups of a live database, audit verification."""
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from asalee_track.cli import app
+from asalee_track.config import get_settings
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def sqlite_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The CLI on its own SQLite database, whatever backend the rest of the suite uses."""
+    database = tmp_path / "practice.db"
+    monkeypatch.setenv("ASALEE_DATABASE_URL", f"sqlite:///{database}")
+    get_settings.cache_clear()
+    yield database
+    get_settings.cache_clear()
+
+
+def test_demo_prints_logins_and_loads_patients(sqlite_home: Path) -> None:
+    result = runner.invoke(app, ["demo", "--patients", "5"])
+    assert result.exit_code == 0, result.output
+    assert "infirmiere@demo.asalee.fr" in result.output and "admin@demo.asalee.fr" in result.output
+    with sqlite3.connect(sqlite_home) as connection:
+        assert connection.execute("SELECT count(*) FROM patient").fetchone()[0] == 5
+    again = runner.invoke(app, ["demo", "--if-empty"])
+    assert again.exit_code == 0 and "already loaded" in again.output
+
+
+def test_backup_of_a_live_database_is_a_readable_copy(sqlite_home: Path, tmp_path: Path) -> None:
+    assert runner.invoke(app, ["demo", "--patients", "3"]).exit_code == 0
+    live = sqlite3.connect(sqlite_home)  # a connection held open, as a running server would
+    live.execute("BEGIN")
+    live.execute("SELECT count(*) FROM patient").fetchone()
+    copy = tmp_path / "backup" / "copy.db"
+    result = runner.invoke(app, ["backup", str(copy)])
+    live.rollback()
+    live.close()
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(copy) as connection:
+        assert connection.execute("SELECT count(*) FROM patient").fetchone()[0] == 3
+        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_backup_never_overwrites_a_file(sqlite_home: Path, tmp_path: Path) -> None:
+    runner.invoke(app, ["db", "upgrade"])
+    existing = tmp_path / "existing.db"
+    existing.write_text("keep me")
+    result = runner.invoke(app, ["backup", str(existing)])
+    assert result.exit_code == 1
+    assert existing.read_text() == "keep me"
+
+
+def test_audit_verify_reports_tampering_with_a_non_zero_exit(sqlite_home: Path) -> None:
+    runner.invoke(app, ["demo", "--patients", "2"])
+    ok = runner.invoke(app, ["audit", "verify"])
+    assert ok.exit_code == 0 and "intact" in ok.output
+    with sqlite3.connect(sqlite_home) as connection:
+        connection.execute("UPDATE audit_event SET detail = 'nothing to see' WHERE id = 1")
+    broken = runner.invoke(app, ["audit", "verify"])
+    assert broken.exit_code == 1
+    assert "event 1: content does not match its hash" in broken.output
+
+
+def test_user_add_refuses_a_short_password(sqlite_home: Path) -> None:
+    runner.invoke(app, ["demo", "--patients", "1"])
+    result = runner.invoke(
+        app, ["user", "add", "new@x.fr", "New", "nurse", "--practice", "1", "--password", "short"]
+    )
+    assert result.exit_code == 1
+    assert "password: At least 10 characters." in result.output
