@@ -126,3 +126,167 @@ class LoginAttempt(SQLModel, table=True):
     email: str = Field(max_length=254)
     client: str = Field(max_length=64)
     at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+
+
+class Enrolment(SQLModel, table=True):
+    """A patient in a pathway, under the protocol version in force when they were enrolled."""
+
+    __table_args__ = (Index("ix_enrolment_practice_status", "practice_id", "status"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    patient_id: str = Field(foreign_key="patient.id", index=True, max_length=36)
+    practice_id: int = Field(foreign_key="practice.id")
+    protocol_id: str = Field(max_length=64)
+    protocol_version: str = Field(max_length=32)
+    referring_gp_id: int | None = Field(default=None, foreign_key="app_user.id")
+    start_date: date
+    consent_date: date
+    consent_method: str = Field(max_length=20)  # oral, written, electronic
+    consent_recorded_by: int = Field(foreign_key="app_user.id")
+    status: str = Field(default="active", max_length=10)  # active, paused, ended
+    created_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+
+
+class EnrolmentStatusChange(SQLModel, table=True):
+    """Every pause, resumption and end, with its reason: the enrolment's history."""
+
+    __tablename__ = "enrolment_status_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    enrolment_id: str = Field(foreign_key="enrolment.id", index=True, max_length=36)
+    status: str = Field(max_length=10)
+    reason: str | None = Field(default=None, max_length=500)
+    changed_by: int = Field(foreign_key="app_user.id")
+    changed_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+
+
+class CareSession(SQLModel, table=True):
+    """A follow-up session. A correction is a new version (supersedes the previous one); an erroneous
+    session is marked entered-in-error with a reason. Rows are never deleted."""
+
+    __tablename__ = "care_session"
+    __table_args__ = (
+        Index("ix_care_session_patient_start", "patient_id", "started_at"),
+        Index("ix_care_session_practice_start", "practice_id", "started_at"),
+        UniqueConstraint("practice_id", "idempotency_key"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    patient_id: str = Field(foreign_key="patient.id", max_length=36)
+    practice_id: int = Field(foreign_key="practice.id")
+    nurse_id: int = Field(foreign_key="app_user.id")
+    started_at: datetime = _when()  # type: ignore[assignment]
+    duration_minutes: int
+    kind: str = Field(max_length=12)  # first, follow-up, phone, group
+    pathways: list = Field(sa_column=Column(JSON, nullable=False))  # protocol ids covered
+    notes: str | None = Field(default=None, max_length=10_000)
+    status: str = Field(default="final", max_length=20)  # final, amended, entered-in-error
+    version: int = Field(default=1)
+    supersedes_id: str | None = Field(default=None, foreign_key="care_session.id", max_length=36)
+    superseded_by_id: str | None = Field(default=None, max_length=36)
+    error_reason: str | None = Field(default=None, max_length=500)
+    idempotency_key: str | None = Field(default=None, max_length=64)
+    created_by: int = Field(foreign_key="app_user.id")
+    created_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+
+
+class Observation(SQLModel, table=True):
+    """One measured or coded value, in the protocol's canonical unit, with what was typed."""
+
+    __table_args__ = (
+        Index("ix_observation_patient_measure_time", "patient_id", "measure_id", "effective_at"),
+        Index("ix_observation_session", "session_id"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    session_id: str = Field(foreign_key="care_session.id", max_length=36)
+    patient_id: str = Field(foreign_key="patient.id", max_length=36)
+    measure_id: str = Field(max_length=64)
+    loinc: str | None = Field(default=None, max_length=16)
+    value_num: float | None = None
+    value_code: str | None = Field(default=None, max_length=64)
+    value_system: str | None = Field(default=None, max_length=200)
+    unit: str | None = Field(default=None, max_length=32)  # UCUM, canonical
+    original_value: str | None = Field(default=None, max_length=64)
+    original_unit: str | None = Field(default=None, max_length=32)
+    computed: bool = Field(default=False)  # derived by the app (BMI), not typed
+    effective_at: datetime = _when()  # type: ignore[assignment]
+    status: str = Field(default="final", max_length=20)  # final, amended, entered-in-error
+
+
+class SessionItem(SQLModel, table=True):
+    """An education topic addressed or a delegated act performed during a session."""
+
+    __tablename__ = "session_item"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    session_id: str = Field(foreign_key="care_session.id", index=True, max_length=36)
+    kind: str = Field(max_length=10)  # education, act
+    protocol_id: str = Field(max_length=64)
+    item_id: str = Field(max_length=64)
+    outcome: str | None = Field(default=None, max_length=500)
+
+
+class Alert(SQLModel, table=True):
+    """A protocol rule that fired: open until a GP acknowledges it, or closed when its evidence is
+    withdrawn (entered in error)."""
+
+    __table_args__ = (
+        Index("ix_alert_practice_status", "practice_id", "status"),
+        Index("ix_alert_patient_rule", "patient_id", "rule_id", "status"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    patient_id: str = Field(foreign_key="patient.id", max_length=36)
+    practice_id: int = Field(foreign_key="practice.id")
+    session_id: str | None = Field(default=None, foreign_key="care_session.id", max_length=36)
+    protocol_id: str = Field(max_length=64)
+    rule_id: str = Field(max_length=64)
+    severity: str = Field(max_length=10)
+    message: dict = Field(sa_column=Column(JSON, nullable=False))  # {"fr": ..., "en": ...}
+    explanation: dict = Field(sa_column=Column(JSON, nullable=False))
+    evidence: list = Field(sa_column=Column(JSON, nullable=False))  # observation ids
+    raised_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    status: str = Field(default="open", max_length=14)  # open, acknowledged, closed
+    acknowledged_by: int | None = Field(default=None, foreign_key="app_user.id")
+    acknowledged_at: datetime | None = _when(default=None)  # type: ignore[assignment]
+    comment: str | None = Field(default=None, max_length=2000)
+    closed_reason: str | None = Field(default=None, max_length=500)
+
+
+class ApiToken(SQLModel, table=True):
+    """A FHIR client's bearer token: only its hash is stored; scoped to one practice; revocable."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    practice_id: int = Field(foreign_key="practice.id", index=True)
+    name: str = Field(max_length=100)
+    token_hash: str = Field(max_length=64, unique=True)
+    scopes: str = Field(default="system/*.read", max_length=200)
+    created_by: int = Field(foreign_key="app_user.id")
+    created_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    last_used_at: datetime | None = _when(default=None)  # type: ignore[assignment]
+    revoked_at: datetime | None = _when(default=None)  # type: ignore[assignment]
+
+
+class ExportJob(SQLModel, table=True):
+    """A Bulk Data export: state lives here so that any worker can run it and it survives restarts."""
+
+    __tablename__ = "export_job"
+    __table_args__ = (Index("ix_export_job_status", "status"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    practice_id: int = Field(foreign_key="practice.id", index=True)
+    requested_by_user: int | None = Field(default=None, foreign_key="app_user.id")
+    requested_by_token: int | None = Field(default=None, foreign_key="api_token.id")
+    request_url: str = Field(max_length=2000)
+    params: dict = Field(sa_column=Column(JSON, nullable=False))  # level, _type, _since, group
+    status: str = Field(default="queued", max_length=12)  # queued, running, done, failed, cancelled
+    progress: int = Field(default=0)  # percent
+    transaction_time: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    manifest: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    error: str | None = Field(default=None, max_length=2000)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    created_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    updated_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
