@@ -9,6 +9,7 @@ from sqlalchemy.engine import make_url
 
 from asalee_track.care import accounts, audit, demo
 from asalee_track.care.errors import Invalid
+from asalee_track.cli_export import export_app
 from asalee_track.config import get_settings
 from asalee_track.store import migrate
 from asalee_track.store.db import make_engine, transaction
@@ -22,6 +23,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(protocols_app, name="protocols")
+app.add_typer(export_app, name="export")
 
 
 def _engine():  # type: ignore[no-untyped-def]

@@ -1,0 +1,1 @@
+"""FHIR R4 (R4B models): mapping the domain to resources, bundles, Bulk Data export."""

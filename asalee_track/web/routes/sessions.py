@@ -1,0 +1,5 @@
+"""Routes for sessions (filled in with their issue)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
