@@ -11,6 +11,7 @@ from asalee_track.care import accounts, audit, demo
 from asalee_track.care.errors import Invalid
 from asalee_track.cli_export import export_app
 from asalee_track.config import get_settings
+from asalee_track.protocols import check_paths, summary
 from asalee_track.store import migrate
 from asalee_track.store.db import make_engine, transaction
 
@@ -120,6 +121,18 @@ def backup(destination: Path) -> None:
         typer.echo(f"the copy failed its integrity check: {result}", err=True)
         raise typer.Exit(1)
     typer.echo(f"backup written to {destination} (integrity ok)")
+
+
+@protocols_app.command("check")
+def protocols_check(paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders.")] = None) -> None:
+    """Validate protocol files: every error with file:line:column and how to fix it."""
+    checked, errors = check_paths(paths or [get_settings().protocols_dir])
+    for error in errors:
+        typer.echo(str(error), err=True)
+    if errors:
+        typer.echo(f"{len(errors)} error(s)", err=True)
+        raise typer.Exit(1)
+    typer.echo(summary(checked))
 
 
 @audit_app.command("verify")

@@ -74,3 +74,17 @@ def test_user_add_refuses_a_short_password(sqlite_home: Path) -> None:
     )
     assert result.exit_code == 1
     assert "password: At least 10 characters." in result.output
+
+
+def test_protocols_check_accepts_the_shipped_protocols() -> None:
+    result = runner.invoke(app, ["protocols", "check", "protocols/"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("4 protocols valid: diabete-type-2 ")
+
+
+def test_protocols_check_lists_errors_and_fails(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("id: x\nversion: '2026.1'\ntitel: {fr: X, en: X}\n")
+    result = runner.invoke(app, ["protocols", "check", str(broken)])
+    assert result.exit_code == 1
+    assert "broken.yaml:3:1: unknown key 'titel'" in result.output

@@ -1,0 +1,59 @@
+"""Protocol engine: YAML pathways (schema, loader), escalation rules, follow-up schedule, units.
+
+Pure: standard library, pydantic and PyYAML only; nothing here touches the database or the web.
+"""
+
+from .computed import compute, computed_values
+from .errors import ProtocolError, ProtocolLoadError
+from .loader import ProtocolSet, check_file, check_paths, check_text, load_protocols, summary
+from .rules import Firing, evaluate
+from .schedule import DueItem, Duration, add_duration, due_items, parse_duration
+from .schema import (
+    CodedValue,
+    Condition,
+    DelegatedAct,
+    EducationTopic,
+    Measure,
+    Obs,
+    Protocol,
+    Rule,
+    Target,
+    Text,
+)
+from .units import InputRefused, Reading, from_canonical, parse_number, read_input, to_canonical
+
+__all__ = [
+    "CodedValue",
+    "Condition",
+    "DelegatedAct",
+    "DueItem",
+    "Duration",
+    "EducationTopic",
+    "Firing",
+    "InputRefused",
+    "Measure",
+    "Obs",
+    "Protocol",
+    "ProtocolError",
+    "ProtocolLoadError",
+    "ProtocolSet",
+    "Reading",
+    "Rule",
+    "Target",
+    "Text",
+    "add_duration",
+    "check_file",
+    "check_paths",
+    "check_text",
+    "compute",
+    "computed_values",
+    "due_items",
+    "evaluate",
+    "from_canonical",
+    "load_protocols",
+    "parse_duration",
+    "parse_number",
+    "read_input",
+    "summary",
+    "to_canonical",
+]

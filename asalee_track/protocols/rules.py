@@ -1,0 +1,382 @@
+"""Evaluate a protocol's escalation rules against a patient's observation history.
+
+Semantics (documented here because alerts depend on them):
+
+* Values are canonical (the protocol's unit); coded measures carry their code as a string.
+* Observations after ``now`` are ignored; ties on time keep the input order (the later one wins).
+* Thresholds (``above`` >, ``below`` <, ``at_least`` ≥, ``at_most`` ≤), ``outside_target`` and
+  ``one_of`` test the LATEST value of the measure (or each of the ``last: n`` latest values).
+* ``rises_by``/``falls_by`` compare the latest value with every earlier value whose time lies in
+  ``[latest − within, latest)``: the window edge is inclusive, so a change exactly ``within`` old
+  counts. The change is "at least" the amount (``rises_by: 2`` fires on +2.0). ``percent: true``
+  measures the change in % of the earlier value.
+* ``missing_for`` fires when ``now ≥ reference + duration`` where the reference is the later of the
+  latest value and ``since`` (the enrolment start). With neither, it does not fire: a patient with no
+  history and no enrolment date has nothing to be late on. Hence an empty history fires nothing
+  unless ``since`` is given.
+* ``any`` fires when one of its conditions fires, ``all`` when every one does; evidence is the union.
+
+No eval, no exec: conditions are pydantic models built from the YAML vocabulary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .schedule import Duration, add_duration, as_utc
+from .schema import Condition, Measure, Obs, Protocol, Target, Text
+from .units import format_number, format_quantity
+
+__all__ = ["Firing", "evaluate", "format_date", "format_duration"]
+
+
+@dataclass(frozen=True)
+class Firing:
+    rule_id: str
+    severity: str
+    message: Text
+    evidence: list[Obs]
+    explanation: Text  # why, with values and dates: "Poids +2,4 kg en 2 jours (80,0 → 82,4 kg)"
+
+
+@dataclass(frozen=True)
+class _Hit:
+    evidence: list[Obs]
+    fr: str
+    en: str
+
+
+Series = Mapping[str, list[Obs]]
+
+# ---------------------------------------------------------------------------------------------------
+# Wording helpers (French first; the web layer formats its own strings with Babel, these are alert texts)
+
+try:
+    _PARIS: tzinfo = ZoneInfo("Europe/Paris")
+except ZoneInfoNotFoundError:  # no tz database: dates in UTC are off by one only around midnight
+    from datetime import UTC as _UTC
+
+    _PARIS = _UTC
+
+_MONTHS_FR = (
+    "janv.",
+    "févr.",
+    "mars",
+    "avr.",
+    "mai",
+    "juin",
+    "juil.",
+    "août",
+    "sept.",
+    "oct.",
+    "nov.",
+    "déc.",
+)
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def format_date(moment: datetime | date, locale: str = "fr") -> str:
+    """``22 nov. 2026`` / ``22 Nov 2026``, in Europe/Paris time."""
+    day = moment.astimezone(_PARIS).date() if isinstance(moment, datetime) else moment
+    months = _MONTHS_EN if locale.startswith("en") else _MONTHS_FR
+    return f"{day.day} {months[day.month - 1]} {day.year}"
+
+
+_UNITS_FR = (("an", "ans"), ("mois", "mois"), ("semaine", "semaines"), ("jour", "jours"), ("heure", "heures"))
+_UNITS_EN = (("year", "years"), ("month", "months"), ("week", "weeks"), ("day", "days"), ("hour", "hours"))
+
+
+def _count(number: int, index: int, locale: str) -> str:
+    names = (_UNITS_EN if locale.startswith("en") else _UNITS_FR)[index]
+    return f"{number} {names[0] if number == 1 else names[1]}"
+
+
+def format_duration(duration: Duration, locale: str = "fr") -> str:
+    """``P1Y6M`` → ``1 an 6 mois``."""
+    parts = [
+        _count(value, index, locale)
+        for index, value in enumerate(
+            (duration.years, duration.months, duration.weeks, duration.days, duration.hours)
+        )
+        if value
+    ]
+    return " ".join(parts) or ("0 jour" if not locale.startswith("en") else "0 days")
+
+
+def _format_elapsed(elapsed: timedelta, locale: str) -> str:
+    """A human span between two observations: hours under a day, days under 60 days, else months."""
+    days = elapsed.total_seconds() / 86400
+    if days < 1:
+        return _count(max(1, round(days * 24)), 4, locale)
+    if days < 60:
+        return _count(round(days), 3, locale)
+    return _count(round(days / 30.44), 1, locale)
+
+
+def _in_words(locale: str) -> str:
+    return "in" if locale.startswith("en") else "en"
+
+
+def _both(build: Callable[[str], str]) -> tuple[str, str]:
+    return build("fr"), build("en")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Evaluator:
+    protocol: Protocol
+    series: Series
+    now: datetime
+    targets: Mapping[str, Target]
+    since: datetime | None
+
+    def check(self, condition: Condition) -> _Hit | None:
+        if condition.any is not None:
+            hits = [hit for child in condition.any if (hit := self.check(child)) is not None]
+            return _combine(hits) if hits else None
+        if condition.all is not None:
+            hits = [self.check(child) for child in condition.all]
+            found = [hit for hit in hits if hit is not None]
+            return _combine(found) if len(found) == len(hits) else None
+        assert condition.measure is not None  # guaranteed by the schema
+        measure = self.protocol.measure(condition.measure)
+        values = self.series.get(condition.measure, [])
+        if condition.missing_for is not None:
+            return self._missing(measure, values, condition.missing_for)
+        if not values:
+            return None
+        if condition.rises_by is not None or condition.falls_by is not None:
+            return self._change(measure, values, condition)
+        return self._latest(measure, values, condition)
+
+    # -- latest values --------------------------------------------------------------------------------
+
+    def _latest(self, measure: Measure, values: list[Obs], condition: Condition) -> _Hit | None:
+        recent = values[-condition.last :]
+        if len(recent) < condition.last:
+            return None
+        if condition.one_of is not None:
+            return self._coded(measure, recent, condition.one_of)
+        if not all(_is_number(obs.value) for obs in recent):
+            return None
+        test, describe = self._test(measure, condition)
+        if test is None or not all(test(float(obs.value)) for obs in recent):
+            return None
+        decimals = measure.decimals
+
+        def words(locale: str) -> str:
+            listed = ", ".join(
+                f"{format_quantity(float(obs.value), measure.unit, locale, decimals)} "
+                f"{'on' if locale.startswith('en') else 'le'} {format_date(obs.effective, locale)}"
+                for obs in recent
+            )
+            return f"{measure.label.get(locale)} {listed} ({describe(locale)})"
+
+        return _Hit(list(recent), *_both(words))
+
+    def _test(
+        self, measure: Measure, condition: Condition
+    ) -> tuple[Callable[[float], bool] | None, Callable[[str], str]]:
+        """The predicate of a threshold/target condition, and the words that describe it."""
+        unit = measure.unit
+
+        def quantity(value: float, locale: str) -> str:
+            return format_quantity(value, unit, locale)  # thresholds as written in the protocol
+
+        def scope(locale: str) -> str:
+            if condition.last == 1:
+                return ""
+            return (
+                f" on the last {condition.last} values"
+                if locale.startswith("en")
+                else (f" sur les {condition.last} dernières valeurs")
+            )
+
+        def threshold_words(symbol: str, value: float) -> Callable[[str], str]:
+            def describe(locale: str) -> str:
+                word = "threshold" if locale.startswith("en") else "seuil"
+                colon = ":" if locale.startswith("en") else " :"
+                return f"{word}{colon} {symbol} {quantity(value, locale)}{scope(locale)}"
+
+            return describe
+
+        if condition.above is not None:
+            above = condition.above
+            return (lambda v: v > above), threshold_words(">", above)
+        if condition.below is not None:
+            below = condition.below
+            return (lambda v: v < below), threshold_words("<", below)
+        if condition.at_least is not None:
+            least = condition.at_least
+            return (lambda v: v >= least), threshold_words("≥", least)
+        if condition.at_most is not None:
+            most = condition.at_most
+            return (lambda v: v <= most), threshold_words("≤", most)
+        target = self.targets.get(measure.id) or measure.target
+        if target is None:
+            return None, lambda locale: ""
+
+        def target_words(locale: str) -> str:
+            word = "target" if locale.startswith("en") else "cible"
+            colon = ":" if locale.startswith("en") else " :"
+            return f"{word}{colon} {_target_text(target, quantity, locale)}{scope(locale)}"
+
+        return (lambda v: not target.contains(v)), target_words
+
+    def _coded(self, measure: Measure, recent: list[Obs], codes: list[str]) -> _Hit | None:
+        if not all(isinstance(obs.value, str) and obs.value in codes for obs in recent):
+            return None
+
+        def words(locale: str) -> str:
+            answers = ", ".join(
+                f"{_code_label(measure, str(obs.value), locale)} "
+                f"{'on' if locale.startswith('en') else 'le'} {format_date(obs.effective, locale)}"
+                for obs in recent
+            )
+            colon = ":" if locale.startswith("en") else " :"
+            return f"{measure.label.get(locale)}{colon} {answers}"
+
+        return _Hit(list(recent), *_both(words))
+
+    # -- changes within a window -------------------------------------------------------------------------
+
+    def _change(self, measure: Measure, values: list[Obs], condition: Condition) -> _Hit | None:
+        latest = values[-1]
+        if not _is_number(latest.value) or condition.within is None:
+            return None
+        rising = condition.rises_by is not None
+        amount = condition.rises_by if rising else condition.falls_by
+        assert amount is not None
+        start = add_duration(latest.effective, condition.within, sign=-1)
+        best: tuple[float, Obs] | None = None
+        for earlier in reversed(values[:-1]):
+            if earlier.effective < start:
+                break  # sorted by time: everything before is outside the window too
+            if not _is_number(earlier.value) or earlier.effective >= latest.effective:
+                continue
+            change = _change_of(float(earlier.value), float(latest.value), rising, condition.percent)
+            if change is not None and (best is None or change > best[0]):
+                best = (change, earlier)
+        tolerance = 1e-9 * max(1.0, abs(amount))  # 81.1 − 79.1 must count as a 2.0 rise
+        if best is None or best[0] < amount - tolerance:
+            return None
+        change, earlier = best
+        return self._change_hit(measure, earlier, latest, change, rising, condition.percent)
+
+    def _change_hit(
+        self, measure: Measure, earlier: Obs, latest: Obs, change: float, rising: bool, percent: bool
+    ) -> _Hit:
+        sign = "+" if rising else "-"
+        unit, decimals = measure.unit, measure.decimals
+        before, after = float(earlier.value), float(latest.value)
+
+        def words(locale: str) -> str:
+            if percent:
+                amount = f"{sign}{format_number(change, locale, 0)} %"
+            else:
+                amount = f"{sign}{format_quantity(change, unit, locale, decimals)}"
+            span = _format_elapsed(latest.effective - earlier.effective, locale)
+            start = format_number(before, locale, decimals)
+            values = f"{start} → {format_quantity(after, unit, locale, decimals)}"
+            return f"{measure.label.get(locale)} {amount} {_in_words(locale)} {span} ({values})"
+
+        return _Hit([earlier, latest], *_both(words))
+
+    # -- absence ---------------------------------------------------------------------------------------------
+
+    def _missing(self, measure: Measure, values: list[Obs], duration: Duration) -> _Hit | None:
+        last = values[-1] if values else None
+        candidates = [moment for moment in (last.effective if last else None, self.since) if moment]
+        if not candidates:
+            return None
+        reference = max(candidates)
+        if self.now < add_duration(reference, duration):
+            return None
+        from_enrolment = last is None or (self.since is not None and self.since > last.effective)
+
+        def words(locale: str) -> str:
+            english = locale.startswith("en")
+            since = format_date(reference, locale)
+            span = format_duration(duration, locale)
+            label = measure.label.get(locale)
+            if english:
+                origin = "enrolment on " if from_enrolment else ""
+                return f"{label}: no value since {origin}{since} (more than {span})"
+            origin = "l'inclusion le " if from_enrolment else "le "
+            return f"{label} : aucune valeur depuis {origin}{since} (plus de {span})"
+
+        return _Hit([last] if last else [], *_both(words))
+
+
+def _change_of(before: float, after: float, rising: bool, percent: bool) -> float | None:
+    delta = after - before if rising else before - after
+    if not percent:
+        return delta
+    if before == 0:
+        return None  # a percentage of zero means nothing
+    return delta / abs(before) * 100.0
+
+
+def _target_text(target: Target, quantity: Callable[[float, str], str], locale: str) -> str:
+    if target.min is not None and target.max is not None:
+        return f"{quantity(target.min, locale)} – {quantity(target.max, locale)}"
+    if target.max is not None:
+        return f"≤ {quantity(target.max, locale)}"
+    assert target.min is not None
+    return f"≥ {quantity(target.min, locale)}"
+
+
+def _code_label(measure: Measure, code: str, locale: str) -> str:
+    coded = measure.code(code)
+    return coded.label.get(locale) if coded else code
+
+
+def _combine(hits: list[_Hit]) -> _Hit:
+    evidence: list[Obs] = []
+    for hit in hits:
+        evidence.extend(obs for obs in hit.evidence if obs not in evidence)
+    return _Hit(evidence, " ; ".join(hit.fr for hit in hits), "; ".join(hit.en for hit in hits))
+
+
+def _series(history: Sequence[Obs], now: datetime) -> dict[str, list[Obs]]:
+    """Observations per measure, oldest first; the future is ignored."""
+    series: dict[str, list[Obs]] = {}
+    for obs in history:
+        if obs.effective <= now:
+            series.setdefault(obs.measure, []).append(obs)
+    for values in series.values():
+        values.sort(key=lambda obs: obs.effective)  # stable: input order breaks ties
+    return series
+
+
+def evaluate(
+    protocol: Protocol,
+    history: Sequence[Obs],
+    now: datetime,
+    targets: Mapping[str, Target] | None = None,
+    since: date | datetime | None = None,
+) -> list[Firing]:
+    """Rules of ``protocol`` that fire on ``history`` at ``now``, in the protocol's order.
+
+    ``targets`` overrides a measure's target (personal target agreed with the GP); ``since`` is the
+    enrolment start, the earliest reference of ``missing_for``.
+    """
+    evaluator = _Evaluator(
+        protocol, _series(history, now), now, targets or {}, as_utc(since) if since is not None else None
+    )
+    firings: list[Firing] = []
+    for rule in protocol.escalation:
+        hit = evaluator.check(rule.when)
+        if hit is not None:
+            explanation = Text(fr=hit.fr, en=hit.en)
+            firings.append(Firing(rule.id, rule.severity, rule.message, hit.evidence, explanation))
+    return firings

@@ -1,0 +1,193 @@
+"""ISO 8601 durations with calendar arithmetic, and what is due for a patient.
+
+Durations: ``PnYnMnWnDTnHnMnS`` with integer fields. Years and months are *calendar* units: adding
+P1M to 31 January gives 28/29 February (the day is clamped), never "30 days". A follow-up "every 3
+months" means the same day three months later, which is what nurses and GPs expect.
+
+Schedule: for every measure with ``every``, relative to its latest value (or to the enrolment when it
+was never measured)::
+
+    due_at     = last + every
+    overdue_at = due_at + grace            (grace defaults to P1M, design)
+    lost_at    = overdue_at + P12M         (lost to follow-up, design)
+
+Each boundary instant belongs to the later status: at exactly ``due_at`` the item is "due", at exactly
+``overdue_at`` it is "overdue", at exactly ``lost_at`` it is "lost".
+
+This module imports nothing from the rest of the package at run time (the schema imports it for
+duration validation); protocol and observations are duck-typed.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from .schema import Obs, Protocol
+
+_DURATION = re.compile(
+    r"^P(?!$)(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
+    r"(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
+)
+
+
+@dataclass(frozen=True)
+class Duration:
+    years: int = 0
+    months: int = 0
+    weeks: int = 0
+    days: int = 0
+    hours: int = 0
+    minutes: int = 0
+    seconds: int = 0
+
+    @property
+    def total_months(self) -> int:
+        return self.years * 12 + self.months
+
+    @property
+    def fixed(self) -> timedelta:
+        """The part with a fixed length (weeks and below)."""
+        return timedelta(
+            weeks=self.weeks, days=self.days, hours=self.hours, minutes=self.minutes, seconds=self.seconds
+        )
+
+    def iso(self) -> str:
+        date_part = "".join(
+            f"{value}{letter}"
+            for value, letter in ((self.years, "Y"), (self.months, "M"), (self.weeks, "W"), (self.days, "D"))
+            if value
+        )
+        time_part = "".join(
+            f"{value}{letter}"
+            for value, letter in ((self.hours, "H"), (self.minutes, "M"), (self.seconds, "S"))
+            if value
+        )
+        if not date_part and not time_part:
+            return "PT0S"
+        return "P" + date_part + (f"T{time_part}" if time_part else "")
+
+
+class DurationError(ValueError):
+    pass
+
+
+def parse_duration(text: str) -> Duration:
+    """Parse ``P3M``, ``P1Y``, ``P3D``, ``PT12H``, ``P1Y2M10DT2H30M``… (integers only).
+
+    Raises ``DurationError`` on anything else (``3M``, ``P``, ``PT``, ``P1.5M``, ``p3m``).
+    """
+    match = _DURATION.match(text) if isinstance(text, str) else None
+    if match is None:
+        raise DurationError(f"invalid ISO 8601 duration {text!r}; expected e.g. P3M, P1Y, P3D or PT12H")
+    fields = {name: int(value) for name, value in match.groupdict().items() if value is not None}
+    duration = Duration(**fields)
+    if duration.total_months == 0 and duration.fixed == timedelta(0):
+        raise DurationError(f"duration {text!r} is zero; a follow-up interval must be positive")
+    return duration
+
+
+def _as_duration(value: Duration | str) -> Duration:
+    return value if isinstance(value, Duration) else parse_duration(value)
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """Calendar month arithmetic, clamping the day (31 Jan + 1 month → 28/29 Feb)."""
+    index = moment.year * 12 + (moment.month - 1) + months
+    year, month = divmod(index, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)
+
+
+def add_duration(moment: datetime, duration: Duration | str, sign: int = 1) -> datetime:
+    """``moment + duration`` (``sign=-1``: minus). Months first, then the fixed part, as ISO 8601 says."""
+    parsed = _as_duration(duration)
+    shifted = add_months(moment, sign * parsed.total_months) if parsed.total_months else moment
+    return shifted + sign * parsed.fixed
+
+
+def as_utc(moment: date | datetime) -> datetime:
+    """A date means its midnight UTC; naive datetimes are refused (every clinical time carries a zone)."""
+    if isinstance(moment, datetime):
+        if moment.tzinfo is None:
+            raise ValueError("naive datetime: clinical times must be timezone-aware (UTC)")
+        return moment
+    return datetime(moment.year, moment.month, moment.day, tzinfo=UTC)
+
+
+# ---------------------------------------------------------------------------------------------------
+
+DEFAULT_GRACE = Duration(months=1)  # design: a month's leeway before "overdue"
+LOST_AFTER = Duration(months=12)  # design: overdue for 12 months ⇒ lost to follow-up
+
+Status = Literal["ok", "due", "overdue", "lost"]
+
+
+@dataclass(frozen=True)
+class DueItem:
+    measure: str
+    last: datetime | None
+    due_at: datetime
+    overdue_at: datetime
+    status: Status
+    lost_at: datetime
+
+
+def latest_times(history: Iterable[Obs]) -> dict[str, datetime]:
+    """Latest effective time per measure id, in one pass."""
+    latest: dict[str, datetime] = {}
+    for obs in history:
+        seen = latest.get(obs.measure)
+        if seen is None or obs.effective > seen:
+            latest[obs.measure] = obs.effective
+    return latest
+
+
+def _status(now: datetime, due_at: datetime, overdue_at: datetime, lost_at: datetime) -> Status:
+    if now >= lost_at:
+        return "lost"
+    if now >= overdue_at:
+        return "overdue"
+    if now >= due_at:
+        return "due"
+    return "ok"
+
+
+def due_items(
+    protocol: Protocol,
+    history: Sequence[Obs],
+    enrolled_since: date | datetime,
+    now: datetime,
+    snoozed_until: datetime | Mapping[str, datetime] | None = None,
+    intervals: Mapping[str, Duration | str] | None = None,
+) -> list[DueItem]:
+    """What is due for one patient in one pathway, sorted by due date.
+
+    Only measures with ``every`` appear. ``snoozed_until`` (one time for the whole pathway, or a map
+    measure id → time) postpones ``due_at`` to the snooze end; grace and "lost" count from there.
+    ``intervals`` overrides ``every`` per measure for this patient (e.g. foot exam every P3M for an
+    IWGDF grade 2 foot), as personal targets override targets.
+    """
+    start = as_utc(enrolled_since)
+    latest = latest_times(history)
+    items: list[DueItem] = []
+    for measure in protocol.measures:
+        every = (intervals or {}).get(measure.id) or measure.every
+        if every is None:
+            continue
+        last = latest.get(measure.id)
+        due_at = add_duration(last or start, every)
+        snooze = snoozed_until.get(measure.id) if isinstance(snoozed_until, Mapping) else snoozed_until
+        if snooze is not None and snooze > due_at:
+            due_at = snooze
+        overdue_at = add_duration(due_at, measure.grace or DEFAULT_GRACE)
+        lost_at = add_duration(overdue_at, LOST_AFTER)
+        status = _status(now, due_at, overdue_at, lost_at)
+        items.append(DueItem(measure.id, last, due_at, overdue_at, status, lost_at))
+    items.sort(key=lambda item: (item.due_at, item.measure))
+    return items
