@@ -88,3 +88,8 @@ def format_decimal(value: float | None, digits: int = 1) -> str:
     return numbers.format_decimal(
         value, format=f"#,##0.{'0' * digits}" if digits else "#,##0", locale=current_locale()
     )
+
+
+def local_today() -> date:
+    """Today in France: the server may run on UTC, the practice does not."""
+    return datetime.now(TIMEZONE).date()

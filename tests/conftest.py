@@ -110,9 +110,18 @@ def clean_database(engine: Engine, world: World) -> Iterator[None]:
         )
 
 
+@pytest.fixture(scope="session")
+def inspect_engine(database_url: str) -> Iterator[Engine]:
+    """For tests to look at what the app stored: every statement stands alone, so a test never holds
+    a lock or an old snapshot while the app writes."""
+    engine = make_engine(database_url, immediate=False).execution_options(isolation_level="AUTOCOMMIT")
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
-def db(engine: Engine) -> Iterator[Session]:
-    with transaction(engine) as session:
+def db(inspect_engine: Engine) -> Iterator[Session]:
+    with Session(inspect_engine, expire_on_commit=False) as session:
         yield session
 
 
@@ -195,3 +204,34 @@ def make_patient(engine: Engine, world: World):  # type: ignore[no-untyped-def]
             return patients.create(db, actor or world.actor(world.nurse), patient_form(**overrides))
 
     return make
+
+
+@pytest.fixture(scope="session")
+def protocols(app):  # type: ignore[no-untyped-def]
+    return app.state.protocols
+
+
+@pytest.fixture
+def enrol(engine: Engine, world: World, protocols):  # type: ignore[no-untyped-def]
+    """Enrol a patient in pathways through the care API (consent given on the start date)."""
+    from asalee_track.care import enrolment
+
+    def enrol_in(patient, *protocol_ids: str, start: str = "2024-01-15"):  # type: ignore[no-untyped-def]
+        with transaction(engine) as db:
+            for protocol_id in protocol_ids:
+                enrolment.enrol(
+                    db,
+                    world.actor(world.nurse),
+                    protocols,
+                    patient.id,
+                    {
+                        "protocol_id": protocol_id,
+                        "start_date": start,
+                        "consent_date": start,
+                        "consent_method": "oral",
+                        "referring_gp_id": str(world.gp.id),
+                    },
+                )
+        return patient
+
+    return enrol_in

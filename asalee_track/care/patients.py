@@ -77,13 +77,13 @@ def _validate(db: Session, actor: Actor, raw: Mapping[str, str], today: date) ->
     if len(local_id) > 50:
         errors["local_id"] = (N_("At most %(n)s characters."), {"n": 50})
     values["local_id"] = local_id or None
-    values["referring_gp_id"] = _referring_gp(db, actor, raw.get("referring_gp_id", ""), errors)
+    values["referring_gp_id"] = find_gp(db, actor, raw.get("referring_gp_id", ""), errors)
     if errors:
         raise Invalid(errors)
     return values
 
 
-def _referring_gp(
+def find_gp(
     db: Session, actor: Actor, raw: str, errors: dict[str, tuple[str, dict[str, object]]]
 ) -> int | None:
     if not raw.strip():
@@ -130,7 +130,7 @@ def update(
 ) -> Patient:
     """Apply an edit; the values it replaces are kept as a revision, with who replaced them and when."""
     _require_clinical(actor)
-    patient = _scoped(db, actor, patient_id)
+    patient = scoped_patient(db, actor, patient_id)
     values = _validate(db, actor, raw, today or date.today())
     if all(getattr(patient, field) == values[field] for field in EDITABLE):
         return patient
@@ -161,7 +161,7 @@ def update(
     return patient
 
 
-def _scoped(db: Session, actor: Actor, patient_id: str) -> Patient:
+def scoped_patient(db: Session, actor: Actor, patient_id: str) -> Patient:
     patient = db.get(Patient, patient_id) if len(patient_id) <= 36 else None
     if patient is None or patient.practice_id != actor.practice_id:
         audit.record(db, actor, "denied", "Patient", patient_id[:64], outcome="not-found")
@@ -172,14 +172,14 @@ def _scoped(db: Session, actor: Actor, patient_id: str) -> Patient:
 def get(db: Session, actor: Actor, patient_id: str) -> Patient:
     """Open a record (audited as a read)."""
     _require_clinical(actor)
-    patient = _scoped(db, actor, patient_id)
+    patient = scoped_patient(db, actor, patient_id)
     audit.record(db, actor, "read", "Patient", patient.id, patient_id=patient.id)
     return patient
 
 
 def revisions(db: Session, actor: Actor, patient_id: str) -> list[PatientRevision]:
     """Earlier versions, newest first (the caller has already opened, and so audited, the record)."""
-    patient = _scoped(db, actor, patient_id)
+    patient = scoped_patient(db, actor, patient_id)
     return list(
         db.exec(
             select(PatientRevision)

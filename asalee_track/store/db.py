@@ -13,18 +13,19 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, immediate: bool = True) -> Engine:
+    """`immediate=False` is for read-only inspection (tests, reports): it never takes SQLite's write lock."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-    _configure_sqlite(engine)
+    _configure_sqlite(engine, immediate)
     return engine
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, immediate: bool) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
         # Let SQLAlchemy, not pysqlite, decide when transactions begin (see on_begin).
@@ -35,6 +36,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+    if not immediate:
+        return
 
     @event.listens_for(engine, "begin")
     def on_begin(connection) -> None:  # type: ignore[no-untyped-def]

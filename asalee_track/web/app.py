@@ -16,6 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from asalee_track import i18n
 from asalee_track.care.errors import Forbidden, NotFound
 from asalee_track.config import Settings, get_settings
+from asalee_track.protocols import load_protocols
 from asalee_track.store import migrate
 from asalee_track.store.db import make_engine
 from asalee_track.web.deps import LoginRequired
@@ -40,6 +41,8 @@ def create_app(
     settings: Settings | None = None, engine: Engine | None = None, upgrade: bool = True
 ) -> FastAPI:
     settings = settings or get_settings()
+    # A broken protocol refuses start-up with every error listed (ProtocolLoadError), never half-runs.
+    protocols = load_protocols(settings.protocols_dir)
     engine = engine or make_engine(settings.database_url)
     if upgrade:
         migrate.upgrade(engine)
@@ -52,6 +55,9 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.protocols = protocols
+    # Labels and units for display; a measure shared by pathways (weight) is defined alike in each.
+    app.state.measures = {m.id: m for p in reversed(protocols.all()) for m in p.measures}
     app.state.templates = make_templates(settings.templates_dir)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

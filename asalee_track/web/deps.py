@@ -11,6 +11,7 @@ from asalee_track.care import accounts
 from asalee_track.care.actor import Actor
 from asalee_track.care.errors import CareError, Forbidden
 from asalee_track.config import Settings
+from asalee_track.protocols import ProtocolSet
 from asalee_track.store.tables import User
 
 
@@ -87,3 +88,10 @@ def require_role(*roles: str) -> Callable[[Actor], Actor]:
 
 Clinician = Annotated[Actor, Depends(require_role("nurse", "gp"))]
 Admin = Annotated[Actor, Depends(require_role("admin"))]
+
+
+def get_protocols(request: Request) -> ProtocolSet:
+    return request.app.state.protocols
+
+
+Protocols = Annotated[ProtocolSet, Depends(get_protocols)]

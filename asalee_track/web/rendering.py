@@ -1,5 +1,6 @@
 """Rendering pages and fragments in the request's language."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request
@@ -30,6 +31,8 @@ def render(
         "csrf_token": token,
         "actor": getattr(request.state, "actor", None),
         "practices": getattr(request.state, "practices", []),
+        "measures": request.app.state.measures,
+        "now": datetime.now(UTC),
     }
     values.update(context or {})
     return request.app.state.templates.TemplateResponse(

@@ -6,6 +6,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from asalee_track import i18n
+from asalee_track.protocols.units import display_unit
 
 HTMX = "htmx-2.0.11.min.js"
 
@@ -20,5 +21,6 @@ def make_templates(directory: Path) -> Jinja2Templates:
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(date=i18n.format_date, datetime=i18n.format_datetime, decimal=i18n.format_decimal)
+    env.filters["unit"] = lambda code: display_unit(code, i18n.current_locale())
     env.globals.update(htmx=HTMX, locale=i18n.current_locale)
     return Jinja2Templates(env=env)

@@ -3,9 +3,10 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from asalee_track.care import accounts, patients
+from asalee_track.care import accounts, enrolment, patients, sessions
 from asalee_track.care.errors import Invalid
-from asalee_track.web.deps import Clinician, DbSession
+from asalee_track.protocols import ProtocolSet
+from asalee_track.web.deps import Clinician, DbSession, Protocols
 from asalee_track.web.rendering import field_errors, is_htmx, render
 
 router = APIRouter(prefix="/patients")
@@ -61,12 +62,41 @@ async def create_patient(request: Request, db: DbSession, actor: Clinician) -> R
     return RedirectResponse(f"/patients/{patient.id}", status_code=303)
 
 
-@router.get("/{patient_id}")
-def patient_page(request: Request, db: DbSession, actor: Clinician, patient_id: str) -> Response:
+def patient_page(
+    request: Request,
+    db: DbSession,
+    actor: Clinician,
+    protocols: ProtocolSet,
+    patient_id: str,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The patient's record: identity, pathways, open alerts, sessions. `errors` come from a refused
+    enrolment change, shown beside that enrolment."""
     patient = patients.get(db, actor, patient_id)
-    history = patients.revisions(db, actor, patient_id)
-    gps = {gp.id: gp.display_name for gp in accounts.users_of_practice(db, actor.practice_id, role="gp")}
-    return render(request, "patients/detail.html", {"patient": patient, "history": history, "gps": gps})
+    team = {user.id: user.display_name for user in accounts.users_of_practice(db, actor.practice_id)}
+    return render(
+        request,
+        "patients/detail.html",
+        {
+            "patient": patient,
+            "history": patients.revisions(db, actor, patient_id),
+            "team": team,
+            "enrolments": enrolment.for_patient(db, actor, patient.id),
+            "protocols": protocols,
+            "alerts": sessions.open_alerts(db, actor, patient.id),
+            "timeline": sessions.timeline(db, actor, patient.id),
+            "errors": errors or {},
+        },
+        status_code,
+    )
+
+
+@router.get("/{patient_id}")
+def show_patient(
+    request: Request, db: DbSession, actor: Clinician, protocols: Protocols, patient_id: str
+) -> Response:
+    return patient_page(request, db, actor, protocols, patient_id)
 
 
 @router.get("/{patient_id}/edit")

@@ -1,5 +1,211 @@
-"""Routes for sessions (filled in with their issue)."""
+"""Follow-up sessions: the form (with per-field checks), save, view, amend, entered-in-error, print."""
 
-from fastapi import APIRouter
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from asalee_track.care import patients, sessions
+from asalee_track.care.errors import Invalid, NotFound
+from asalee_track.care.session_form import (
+    KINDS,
+    FormSection,
+    build_form,
+    describe_conversion,
+    measure_field,
+    prefill,
+    read_measure,
+)
+from asalee_track.i18n import TIMEZONE
+from asalee_track.protocols import InputRefused
+from asalee_track.web.deps import Clinician, DbSession, Protocols
+from asalee_track.web.rendering import field_errors, render, request_locale
 
 router = APIRouter()
+
+
+def _now_local() -> str:
+    return datetime.now(UTC).astimezone(TIMEZONE).strftime("%Y-%m-%dT%H:%M")
+
+
+def _form(
+    request: Request,
+    patient: object,
+    sections: list[FormSection],
+    values: dict[str, str],
+    errors: dict[str, str],
+    action: str,
+    status_code: int = 200,
+    amending: object = None,
+) -> Response:
+    values.setdefault("idempotency_key", uuid.uuid4().hex)
+    return render(
+        request,
+        "sessions/form.html",
+        {
+            "patient": patient,
+            "sections": sections,
+            "values": values,
+            "errors": errors,
+            "action": action,
+            "kinds": KINDS,
+            "amending": amending,
+        },
+        status_code,
+    )
+
+
+async def _typed(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {key: str(value)[:10_000] for key, value in form.items() if key != "csrf_token"}
+
+
+@router.get("/patients/{patient_id}/sessions/new")
+def new_session(
+    request: Request, db: DbSession, actor: Clinician, protocols: Protocols, patient_id: str
+) -> Response:
+    patient = patients.get(db, actor, patient_id)
+    sections = sessions.form_for(db, actor, protocols, patient.id)
+    values = {"started_at": _now_local(), "duration_minutes": "45", "kind": "follow-up"}
+    return _form(request, patient, sections, values, {}, f"/patients/{patient.id}/sessions")
+
+
+@router.post("/patients/{patient_id}/sessions")
+async def save_session(
+    request: Request, db: DbSession, actor: Clinician, protocols: Protocols, patient_id: str
+) -> Response:
+    typed = await _typed(request)
+    try:
+        result = sessions.save(db, actor, protocols, patient_id, typed, locale=request_locale(request))
+    except Invalid as refused:
+        patient = patients.get(db, actor, patient_id)
+        sections = sessions.form_for(db, actor, protocols, patient.id)
+        return _form(
+            request,
+            patient,
+            sections,
+            typed,
+            field_errors(request, refused),
+            f"/patients/{patient.id}/sessions",
+            422,
+        )
+    return RedirectResponse(f"/sessions/{result.session.id}?saved=1", status_code=303)
+
+
+@router.post("/patients/{patient_id}/sessions/check/{measure_id}")
+async def check_field(
+    request: Request, db: DbSession, actor: Clinician, protocols: Protocols, patient_id: str, measure_id: str
+) -> Response:
+    """htmx, on blur: the field's verdict, or the conversion it will be stored with."""
+    typed = await _typed(request)
+    field = measure_field(sessions.form_for(db, actor, protocols, patient_id), measure_id)
+    if field is None:
+        raise NotFound()
+    text = typed.get(f"m.{measure_id}", "").strip()
+    message, ok = "", True
+    if text:
+        locale = request_locale(request)
+        try:
+            reading = read_measure(field, text, typed.get(f"u.{measure_id}") or None)
+            message = describe_conversion(field.measure, reading, locale) or ""
+        except InputRefused as refused:
+            message, ok = refused.message(locale), False
+    return render(
+        request, "fragments/field_check.html", {"name": f"m.{measure_id}", "message": message, "ok": ok}
+    )
+
+
+@router.get("/sessions/{session_id}")
+def show_session(
+    request: Request,
+    db: DbSession,
+    actor: Clinician,
+    protocols: Protocols,
+    session_id: str,
+    saved: bool = False,
+) -> Response:
+    shown = sessions.view(db, actor, session_id)
+    patient = patients.get(db, actor, shown.session.patient_id)
+    raised = sessions.alerts_of_session(db, actor, shown.session.id)
+    return render(
+        request,
+        "sessions/detail.html",
+        {"patient": patient, "view": shown, "protocols": protocols, "saved": saved, "raised": raised},
+    )
+
+
+@router.get("/sessions/{session_id}/print")
+def print_session(
+    request: Request, db: DbSession, actor: Clinician, protocols: Protocols, session_id: str
+) -> Response:
+    shown = sessions.view(db, actor, session_id)
+    patient = patients.get(db, actor, shown.session.patient_id)
+    return render(request, "sessions/print.html", {"patient": patient, "view": shown, "protocols": protocols})
+
+
+@router.get("/sessions/{session_id}/amend")
+def amend_form(
+    request: Request, db: DbSession, actor: Clinician, protocols: Protocols, session_id: str
+) -> Response:
+    shown = sessions.view(db, actor, session_id)
+    patient = patients.get(db, actor, shown.session.patient_id)
+    sections = build_form(protocols, shown.session.pathways)
+    values = prefill(shown.session, shown.observations, shown.items)
+    return _form(
+        request, patient, sections, values, {}, f"/sessions/{session_id}/amend", amending=shown.session
+    )
+
+
+@router.post("/sessions/{session_id}/amend")
+async def amend(
+    request: Request, db: DbSession, actor: Clinician, protocols: Protocols, session_id: str
+) -> Response:
+    typed = await _typed(request)
+    try:
+        result = sessions.amend(db, actor, protocols, session_id, typed, locale=request_locale(request))
+    except Invalid as refused:
+        shown = sessions.view(db, actor, session_id)
+        patient = patients.get(db, actor, shown.session.patient_id)
+        return _form(
+            request,
+            patient,
+            build_form(protocols, shown.session.pathways),
+            typed,
+            field_errors(request, refused),
+            f"/sessions/{session_id}/amend",
+            422,
+            shown.session,
+        )
+    return RedirectResponse(f"/sessions/{result.session.id}?saved=1", status_code=303)
+
+
+@router.post("/sessions/{session_id}/error")
+def entered_in_error(
+    request: Request,
+    db: DbSession,
+    actor: Clinician,
+    protocols: Protocols,
+    session_id: str,
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    try:
+        session = sessions.mark_entered_in_error(db, actor, session_id, reason)
+    except Invalid as refused:
+        shown = sessions.view(db, actor, session_id)
+        patient = patients.get(db, actor, shown.session.patient_id)
+        return render(
+            request,
+            "sessions/detail.html",
+            {
+                "patient": patient,
+                "view": shown,
+                "protocols": protocols,
+                "saved": False,
+                "raised": sessions.alerts_of_session(db, actor, session_id),
+                "errors": field_errors(request, refused),
+            },
+            422,
+        )
+    return RedirectResponse(f"/sessions/{session.id}", status_code=303)

@@ -1,0 +1,203 @@
+"""The session form, built from the patient's active pathways, and the reading of what was typed.
+
+One form, a section per pathway; a measure shared by several pathways (weight, blood pressure) is asked
+once, in the first section that has it. Computed measures (BMI) are not asked: they are derived on save.
+"""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from asalee_track.care.errors import Invalid
+from asalee_track.i18n import N_, TIMEZONE
+from asalee_track.protocols import (
+    DelegatedAct,
+    EducationTopic,
+    InputRefused,
+    Measure,
+    Protocol,
+    ProtocolSet,
+    Reading,
+    read_input,
+)
+from asalee_track.protocols.units import format_quantity
+from asalee_track.store.tables import CareSession, Observation, SessionItem
+
+KINDS = ("first", "follow-up", "phone", "group")
+MAX_DURATION = 480
+# A device clock a little ahead of the server's must not make "now" look like the future.
+CLOCK_SKEW = timedelta(minutes=5)
+_LOCAL_DATETIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::\d{2})?$")
+
+
+@dataclass(frozen=True)
+class FormField:
+    measure: Measure
+    protocol_id: str
+
+
+@dataclass(frozen=True)
+class FormSection:
+    protocol: Protocol
+    fields: list[FormField]
+    education: list[EducationTopic]
+    acts: list[DelegatedAct]
+
+
+def build_form(protocols: ProtocolSet, protocol_ids: list[str]) -> list[FormSection]:
+    asked: set[str] = set()
+    sections = []
+    for protocol_id in protocol_ids:
+        protocol = protocols.get(protocol_id)
+        if protocol is None:
+            continue
+        fields = [
+            FormField(m, protocol.id) for m in protocol.measures if m.computed is None and m.id not in asked
+        ]
+        asked.update(f.measure.id for f in fields)
+        sections.append(
+            FormSection(protocol, fields, list(protocol.education), list(protocol.delegated_acts))
+        )
+    return sections
+
+
+def measure_field(sections: list[FormSection], measure_id: str) -> FormField | None:
+    return next((f for s in sections for f in s.fields if f.measure.id == measure_id), None)
+
+
+@dataclass
+class ParsedSession:
+    started_at: datetime
+    duration_minutes: int
+    kind: str
+    notes: str | None
+    readings: dict[str, tuple[FormField, Reading]] = field(default_factory=dict)
+    typed: dict[str, str] = field(default_factory=dict)  # the text as the nurse typed it, kept as is
+    education: list[tuple[str, str]] = field(default_factory=list)  # (protocol id, topic id)
+    acts: list[tuple[str, str, str | None]] = field(default_factory=list)  # (protocol, act, outcome)
+
+
+Errors = dict[str, tuple[str, dict[str, object]]]
+
+
+def parse_local_datetime(text: str) -> datetime | None:
+    """What a datetime-local input sends, in Paris time, as UTC."""
+    match = _LOCAL_DATETIME.match(text.strip())
+    if not match:
+        return None
+    try:
+        local = datetime(*(int(g) for g in match.groups()), tzinfo=TIMEZONE)  # type: ignore[misc]
+    except ValueError:
+        return None
+    return local.astimezone(UTC)
+
+
+def read_measure(form_field: FormField, text: str, unit: str | None) -> Reading:
+    """One field: raises InputRefused with a message in fr/en that names the plausible range."""
+    measure = form_field.measure
+    if unit is not None and unit not in (measure.accepted_units or [measure.unit]):
+        unit = None  # a unit the protocol does not offer is never trusted: fall back to the canonical one
+    return read_input(measure, text, unit)
+
+
+def parse(sections: list[FormSection], raw: Mapping[str, str], now: datetime, locale: str) -> ParsedSession:
+    """Read the whole form; every refused field is named, nothing is half-read."""
+    errors: Errors = {}
+    started = _started_at(raw.get("started_at", ""), now, errors)
+    duration = _duration(raw.get("duration_minutes", ""), errors)
+    kind = raw.get("kind", "")
+    if kind not in KINDS:
+        errors["kind"] = (N_("Choose the kind of session."), {})
+    notes = raw.get("notes", "").strip()[:10_000] or None
+    parsed = ParsedSession(started or now, duration or 0, kind, notes)
+    for section in sections:
+        for form_field in section.fields:
+            _read_field(form_field, raw, locale, parsed, errors)
+        for topic in section.education:
+            if raw.get(f"edu.{section.protocol.id}.{topic.id}"):
+                parsed.education.append((section.protocol.id, topic.id))
+        for act in section.acts:
+            if raw.get(f"act.{section.protocol.id}.{act.id}"):
+                outcome = raw.get(f"act_outcome.{section.protocol.id}.{act.id}", "").strip()[:500] or None
+                parsed.acts.append((section.protocol.id, act.id, outcome))
+    if not errors and not (parsed.readings or parsed.education or parsed.acts or parsed.notes):
+        errors["form"] = (
+            N_("The session is empty: enter at least a measure, a topic, an act or a note."),
+            {},
+        )
+    if errors:
+        raise Invalid(errors)
+    return parsed
+
+
+def _read_field(
+    form_field: FormField, raw: Mapping[str, str], locale: str, parsed: ParsedSession, errors: Errors
+) -> None:
+    name = form_field.measure.id
+    text = raw.get(f"m.{name}", "").strip()
+    if not text:
+        return
+    try:
+        reading = read_measure(form_field, text, raw.get(f"u.{name}") or None)
+    except InputRefused as refused:
+        # Already translated by the protocol engine: passed through as is (no msgid).
+        errors[f"m.{name}"] = (refused.message(locale), {})
+        return
+    parsed.readings[name] = (form_field, reading)
+    parsed.typed[name] = text[:64]
+
+
+def _started_at(text: str, now: datetime, errors: Errors) -> datetime | None:
+    if not text.strip():
+        return now
+    started = parse_local_datetime(text)
+    if started is None:
+        errors["started_at"] = (N_("Enter a date and time."), {})
+    elif started > now + CLOCK_SKEW:
+        errors["started_at"] = (N_("The session cannot be in the future."), {})
+    elif started < now - timedelta(days=366 * 20):
+        errors["started_at"] = (N_("This date is too far in the past."), {})
+    return started
+
+
+def _duration(text: str, errors: Errors) -> int | None:
+    text = text.strip()
+    if not text.isdigit() or not 1 <= int(text) <= MAX_DURATION:
+        errors["duration_minutes"] = (
+            N_("Enter a duration in minutes, from 1 to %(max)s."),
+            {"max": MAX_DURATION},
+        )
+        return None
+    return int(text)
+
+
+def describe_conversion(measure: Measure, reading: Reading, locale: str) -> str | None:
+    """'53 mmol/mol = 7,0 %' when the value was typed in another unit than the one it is kept in."""
+    if reading.original_unit in (None, reading.unit) or isinstance(reading.value, str):
+        return None
+    typed = format_quantity(float(reading.original_value), reading.original_unit, locale)
+    kept = format_quantity(float(reading.value), reading.unit, locale, decimals=measure.decimals)
+    return f"{typed} = {kept}"
+
+
+def prefill(
+    session: CareSession, observations: list[Observation], items: list[SessionItem]
+) -> dict[str, str]:
+    """The form as it was typed for this session, to correct it."""
+    values = {
+        "started_at": session.started_at.astimezone(TIMEZONE).strftime("%Y-%m-%dT%H:%M"),
+        "duration_minutes": str(session.duration_minutes),
+        "kind": session.kind,
+        "notes": session.notes or "",
+    }
+    for row in observations:
+        if not row.computed:
+            values[f"m.{row.measure_id}"] = row.original_value or ""
+            values[f"u.{row.measure_id}"] = row.original_unit or row.unit or ""
+    for item in items:
+        prefix = "edu" if item.kind == "education" else "act"
+        values[f"{prefix}.{item.protocol_id}.{item.item_id}"] = "on"
+        if item.outcome:
+            values[f"act_outcome.{item.protocol_id}.{item.item_id}"] = item.outcome
+    return values

@@ -1,0 +1,443 @@
+"""Follow-up sessions: save (with alerts), amend (a new version), mark entered-in-error, read back.
+
+A save is one transaction: the session, its observations (canonical unit, typed value kept), computed
+measures, education topics and acts, the audit record, then the escalation rules and the alerts they
+raise. Nothing is ever deleted: a correction supersedes, an error is marked with its reason.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from asalee_track.care import audit, enrolment
+from asalee_track.care.actor import Actor
+from asalee_track.care.errors import Forbidden, Invalid, NotFound
+from asalee_track.care.patients import CLINICAL_ROLES, scoped_patient
+from asalee_track.care.session_form import FormSection, ParsedSession, build_form, parse
+from asalee_track.i18n import N_
+from asalee_track.protocols import Obs, Protocol, ProtocolSet, computed_values, evaluate
+from asalee_track.store.tables import Alert, CareSession, Enrolment, Observation, SessionItem
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    session: CareSession
+    alerts: list[Alert]
+    replayed: bool = False  # the same submission arrived twice: nothing new was written
+
+
+def form_for(db: Session, actor: Actor, protocols: ProtocolSet, patient_id: str) -> list[FormSection]:
+    patient = scoped_patient(db, actor, patient_id)
+    return build_form(protocols, enrolment.active_protocol_ids(db, patient.id))
+
+
+def save(
+    db: Session,
+    actor: Actor,
+    protocols: ProtocolSet,
+    patient_id: str,
+    raw: Mapping[str, str],
+    locale: str = "fr",
+    now: datetime | None = None,
+) -> SaveResult:
+    _require_clinical(actor)
+    now = now or datetime.now(UTC)
+    patient = scoped_patient(db, actor, patient_id)
+    key = (raw.get("idempotency_key") or "").strip()[:64] or None
+    earlier = _by_key(db, actor, key)
+    if earlier is not None:
+        return SaveResult(earlier, [], replayed=True)
+    pathways = enrolment.active_protocol_ids(db, patient.id)
+    if not pathways:
+        raise Invalid({"form": (N_("Enrol the patient in a pathway before logging a session."), {})})
+    parsed = parse(build_form(protocols, pathways), raw, now, locale)
+    session = CareSession(
+        patient_id=patient.id,
+        practice_id=actor.practice_id,
+        nurse_id=actor.user_id,
+        started_at=parsed.started_at,
+        duration_minutes=parsed.duration_minutes,
+        kind=parsed.kind,
+        pathways=pathways,
+        notes=parsed.notes,
+        idempotency_key=key,
+        created_by=actor.user_id,
+    )
+    try:
+        with db.begin_nested():  # a concurrent double submission loses on the unique key, cleanly
+            db.add(session)
+            db.flush()
+    except IntegrityError:
+        replay = _by_key(db, actor, key)
+        if replay is None:
+            raise
+        return SaveResult(replay, [], replayed=True)
+    _write_contents(db, protocols, session, parsed, status="final")
+    audit.record(
+        db,
+        actor,
+        "create",
+        "Encounter",
+        session.id,
+        patient_id=patient.id,
+        detail=f"{len(parsed.readings)} measures, pathways {', '.join(pathways)}",
+    )
+    alerts = _raise_alerts(db, actor, protocols, session, now)
+    return SaveResult(session, alerts)
+
+
+def _require_clinical(actor: Actor) -> None:
+    if actor.role not in CLINICAL_ROLES:
+        raise Forbidden()
+
+
+def _by_key(db: Session, actor: Actor, key: str | None) -> CareSession | None:
+    if key is None:
+        return None
+    return db.exec(
+        select(CareSession).where(
+            CareSession.practice_id == actor.practice_id, CareSession.idempotency_key == key
+        )
+    ).first()
+
+
+def _write_contents(
+    db: Session, protocols: ProtocolSet, session: CareSession, parsed: ParsedSession, status: str
+) -> None:
+    for measure_id, (form_field, reading) in parsed.readings.items():
+        measure = form_field.measure
+        coded = isinstance(reading.value, str)
+        db.add(
+            Observation(
+                session_id=session.id,
+                patient_id=session.patient_id,
+                measure_id=measure_id,
+                loinc=measure.loinc,
+                value_num=None if coded else float(reading.value),
+                value_code=reading.value if coded else None,
+                value_system=_code_system(measure, reading.value),
+                unit=reading.unit,
+                original_value=parsed.typed[measure_id],
+                original_unit=reading.original_unit,
+                effective_at=session.started_at,
+                status=status,
+            )
+        )
+    _write_computed(db, protocols, session, parsed, status)
+    for protocol_id, topic_id in parsed.education:
+        db.add(
+            SessionItem(session_id=session.id, kind="education", protocol_id=protocol_id, item_id=topic_id)
+        )
+    for protocol_id, act_id, outcome in parsed.acts:
+        db.add(
+            SessionItem(
+                session_id=session.id, kind="act", protocol_id=protocol_id, item_id=act_id, outcome=outcome
+            )
+        )
+    db.flush()
+
+
+def _code_system(measure: object, value: float | str) -> str | None:
+    if not isinstance(value, str):
+        return None
+    coded = measure.code(value)  # type: ignore[attr-defined]
+    return getattr(coded, "system", None) if coded else None
+
+
+def _write_computed(
+    db: Session, protocols: ProtocolSet, session: CareSession, parsed: ParsedSession, status: str
+) -> None:
+    """BMI and the like, from this session's values and the latest earlier ones (height)."""
+    entered = {measure_id: reading.value for measure_id, (_f, reading) in parsed.readings.items()}
+    history = current_history(db, session.patient_id, before=session.started_at)
+    written: set[str] = set()
+    for protocol_id in session.pathways:
+        protocol = protocols.get(protocol_id)
+        if protocol is None:
+            continue
+        for measure_id, value in computed_values(protocol, entered, history).items():
+            if measure_id in written or measure_id in entered:
+                continue
+            measure = protocol.measure(measure_id)
+            written.add(measure_id)
+            db.add(
+                Observation(
+                    session_id=session.id,
+                    patient_id=session.patient_id,
+                    measure_id=measure_id,
+                    loinc=measure.loinc,
+                    value_num=value,
+                    unit=measure.unit,
+                    computed=True,
+                    effective_at=session.started_at,
+                    status=status,
+                )
+            )
+
+
+def _current_rows(db: Session, patient_id: str, before: datetime | None = None) -> list[Observation]:
+    query = (
+        select(Observation)
+        .join(CareSession, col(CareSession.id) == Observation.session_id)
+        .where(
+            Observation.patient_id == patient_id,
+            col(CareSession.superseded_by_id).is_(None),
+            CareSession.status != "entered-in-error",
+        )
+        .order_by(Observation.effective_at)
+    )
+    if before is not None:
+        query = query.where(Observation.effective_at < before)
+    return list(db.exec(query).all())
+
+
+def _as_obs(row: Observation) -> Obs:
+    value: float | str = row.value_code if row.value_code is not None else float(row.value_num or 0.0)
+    return Obs(row.measure_id, value, row.effective_at)
+
+
+def current_history(db: Session, patient_id: str, before: datetime | None = None) -> list[Obs]:
+    """The patient's values that stand: superseded versions and errors left out."""
+    return [_as_obs(row) for row in _current_rows(db, patient_id, before)]
+
+
+def _raise_alerts(
+    db: Session, actor: Actor, protocols: ProtocolSet, session: CareSession, now: datetime
+) -> list[Alert]:
+    """Evaluate every pathway's rules; one open alert per rule and patient, never a duplicate."""
+    rows = _current_rows(db, session.patient_id)
+    history = [_as_obs(row) for row in rows]
+    ids = {id(obs): row.id for obs, row in zip(history, rows, strict=True)}
+    open_rules = set(
+        db.exec(
+            select(Alert.protocol_id, Alert.rule_id).where(
+                Alert.patient_id == session.patient_id, Alert.status == "open"
+            )
+        ).all()
+    )
+    starts = dict(
+        db.exec(
+            select(Enrolment.protocol_id, Enrolment.start_date).where(
+                Enrolment.patient_id == session.patient_id, Enrolment.status == "active"
+            )
+        ).all()
+    )
+    raised = []
+    for protocol_id in session.pathways:
+        protocol: Protocol | None = protocols.get(protocol_id)
+        if protocol is None:
+            continue
+        for firing in evaluate(protocol, history, now, since=starts.get(protocol_id)):
+            if (protocol_id, firing.rule_id) in open_rules:
+                continue
+            alert = Alert(
+                patient_id=session.patient_id,
+                practice_id=session.practice_id,
+                session_id=session.id,
+                protocol_id=protocol_id,
+                rule_id=firing.rule_id,
+                severity=firing.severity,
+                message=firing.message.model_dump(),
+                explanation=firing.explanation.model_dump(),
+                evidence=[ids[id(obs)] for obs in firing.evidence if id(obs) in ids],
+                raised_at=now,
+            )
+            db.add(alert)
+            open_rules.add((protocol_id, firing.rule_id))
+            raised.append(alert)
+    db.flush()
+    for alert in raised:
+        audit.record(
+            db, actor, "create", "Flag", alert.id, patient_id=session.patient_id, detail=alert.rule_id
+        )
+    return raised
+
+
+def _current_session(db: Session, actor: Actor, session_id: str) -> CareSession:
+    session = db.get(CareSession, session_id) if len(session_id) <= 36 else None
+    if session is None or session.practice_id != actor.practice_id:
+        raise NotFound()
+    if session.superseded_by_id is not None or session.status == "entered-in-error":
+        raise Invalid({"form": (N_("Only the current version of a session can be changed."), {})})
+    return session
+
+
+def amend(
+    db: Session,
+    actor: Actor,
+    protocols: ProtocolSet,
+    session_id: str,
+    raw: Mapping[str, str],
+    locale: str = "fr",
+    now: datetime | None = None,
+) -> SaveResult:
+    """A corrected version: the earlier one stays readable, marked as superseded, with who and when."""
+    _require_clinical(actor)
+    now = now or datetime.now(UTC)
+    old = _current_session(db, actor, session_id)
+    key = (raw.get("idempotency_key") or "").strip()[:64] or None
+    earlier = _by_key(db, actor, key)
+    if earlier is not None:
+        return SaveResult(earlier, [], replayed=True)
+    parsed = parse(build_form(protocols, old.pathways), raw, now, locale)
+    new = CareSession(
+        patient_id=old.patient_id,
+        practice_id=old.practice_id,
+        nurse_id=old.nurse_id,
+        started_at=parsed.started_at,
+        duration_minutes=parsed.duration_minutes,
+        kind=parsed.kind,
+        pathways=old.pathways,
+        notes=parsed.notes,
+        status="amended",
+        version=old.version + 1,
+        supersedes_id=old.id,
+        idempotency_key=key,
+        created_by=actor.user_id,
+    )
+    db.add(new)
+    db.flush()
+    old.superseded_by_id = new.id
+    db.add(old)
+    _write_contents(db, protocols, new, parsed, status="amended")
+    _close_alerts_on(db, actor, old.id, N_("Session corrected"))
+    audit.record(
+        db,
+        actor,
+        "update",
+        "Encounter",
+        new.id,
+        patient_id=new.patient_id,
+        detail=f"version {new.version} supersedes {old.id}",
+    )
+    return SaveResult(new, _raise_alerts(db, actor, protocols, new, now))
+
+
+def mark_entered_in_error(db: Session, actor: Actor, session_id: str, reason: str) -> CareSession:
+    """The session should never have been recorded (wrong patient, wrong values): kept, but set aside."""
+    _require_clinical(actor)
+    session = _current_session(db, actor, session_id)
+    reason = " ".join(reason.split())[:500]
+    if not reason:
+        raise Invalid({"reason": (N_("Give a reason."), {})})
+    session.status = "entered-in-error"
+    session.error_reason = reason
+    db.add(session)
+    for row in db.exec(select(Observation).where(Observation.session_id == session.id)).all():
+        row.status = "entered-in-error"
+        db.add(row)
+    _close_alerts_on(db, actor, session.id, reason)
+    audit.record(
+        db,
+        actor,
+        "update",
+        "Encounter",
+        session.id,
+        patient_id=session.patient_id,
+        detail=f"entered-in-error: {reason}",
+    )
+    db.flush()
+    return session
+
+
+def _close_alerts_on(db: Session, actor: Actor, session_id: str, reason: str) -> None:
+    """Open alerts whose evidence includes a value of this session are closed with the reason."""
+    withdrawn = set(db.exec(select(Observation.id).where(Observation.session_id == session_id)).all())
+    patient_id = db.exec(select(CareSession.patient_id).where(CareSession.id == session_id)).one()
+    for alert in db.exec(select(Alert).where(Alert.patient_id == patient_id, Alert.status == "open")).all():
+        if withdrawn.intersection(alert.evidence):
+            alert.status = "closed"
+            alert.closed_reason = reason
+            db.add(alert)
+            audit.record(
+                db, actor, "update", "Flag", alert.id, patient_id=patient_id, detail=f"closed: {reason}"
+            )
+
+
+@dataclass(frozen=True)
+class SessionView:
+    session: CareSession
+    observations: list[Observation]
+    items: list[SessionItem]
+    versions: list[CareSession]  # every version of this session, oldest first
+
+
+def view(db: Session, actor: Actor, session_id: str) -> SessionView:
+    """One session with its contents and all its versions (audited as a read of the record)."""
+    session = db.get(CareSession, session_id) if len(session_id) <= 36 else None
+    if session is None or session.practice_id != actor.practice_id or actor.role not in CLINICAL_ROLES:
+        raise NotFound()
+    audit.record(db, actor, "read", "Encounter", session.id, patient_id=session.patient_id)
+    return SessionView(session, _observations(db, session.id), _items(db, session.id), _versions(db, session))
+
+
+def _observations(db: Session, session_id: str) -> list[Observation]:
+    return list(
+        db.exec(
+            select(Observation).where(Observation.session_id == session_id).order_by(Observation.measure_id)
+        ).all()
+    )
+
+
+def _items(db: Session, session_id: str) -> list[SessionItem]:
+    return list(
+        db.exec(
+            select(SessionItem)
+            .where(SessionItem.session_id == session_id)
+            .order_by(SessionItem.kind, SessionItem.item_id)
+        ).all()
+    )
+
+
+def _versions(db: Session, session: CareSession) -> list[CareSession]:
+    chain = [session]
+    while chain[0].supersedes_id:
+        previous = db.get(CareSession, chain[0].supersedes_id)
+        if previous is None:
+            break
+        chain.insert(0, previous)
+    while chain[-1].superseded_by_id:
+        following = db.get(CareSession, chain[-1].superseded_by_id)
+        if following is None:
+            break
+        chain.append(following)
+    return chain
+
+
+def timeline(db: Session, actor: Actor, patient_id: str) -> list[SessionView]:
+    """The patient's sessions, newest first: current versions, and sessions marked in error (shown struck)."""
+    patient = scoped_patient(db, actor, patient_id)
+    sessions = db.exec(
+        select(CareSession)
+        .where(CareSession.patient_id == patient.id, col(CareSession.superseded_by_id).is_(None))
+        .order_by(col(CareSession.started_at).desc())
+    ).all()
+    return [
+        SessionView(s, _observations(db, s.id), _items(db, s.id), _versions(db, s) if s.version > 1 else [s])
+        for s in sessions
+    ]
+
+
+def open_alerts(db: Session, actor: Actor, patient_id: str) -> list[Alert]:
+    patient = scoped_patient(db, actor, patient_id)
+    return list(
+        db.exec(
+            select(Alert)
+            .where(Alert.patient_id == patient.id, Alert.status == "open")
+            .order_by(col(Alert.raised_at).desc())
+        ).all()
+    )
+
+
+def alerts_of_session(db: Session, actor: Actor, session_id: str) -> list[Alert]:
+    """Alerts raised when this session was saved, whatever has become of them since."""
+    return list(
+        db.exec(
+            select(Alert)
+            .where(Alert.session_id == session_id, Alert.practice_id == actor.practice_id)
+            .order_by(Alert.raised_at)
+        ).all()
+    )

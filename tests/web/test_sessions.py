@@ -1,0 +1,182 @@
+"""The session form: built from the pathways, validated per field, saved once, corrected without loss."""
+
+from datetime import UTC, datetime, timedelta
+
+from bs4 import BeautifulSoup
+from sqlmodel import select
+
+from asalee_track.i18n import TIMEZONE
+from asalee_track.store.tables import Alert, AuditEvent, CareSession, Observation, SessionItem
+
+
+def local(moment: datetime) -> str:
+    return moment.astimezone(TIMEZONE).strftime("%Y-%m-%dT%H:%M")
+
+
+def session_form(when: datetime | None = None, **fields: str) -> dict[str, str]:
+    values = {
+        "started_at": local(when or datetime.now(UTC) - timedelta(hours=1)),
+        "duration_minutes": "45",
+        "kind": "follow-up",
+    }
+    values.update(fields)
+    return values
+
+
+def test_form_has_one_section_per_pathway_and_asks_shared_measures_once(
+    as_nurse, make_patient, enrol
+) -> None:
+    patient = enrol(make_patient(), "diabete-type-2", "insuffisance-cardiaque")
+    soup = BeautifulSoup(as_nurse.get(f"/patients/{patient.id}/sessions/new").text, "html.parser")
+    legends = [legend.text for legend in soup.select("fieldset.pathway > legend")]
+    assert legends == ["Diabète de type 2", "Insuffisance cardiaque"]
+    assert len(soup.select("input[name='m.weight']")) == 1
+    assert soup.select_one("input[name='m.bmi']") is None  # computed, never typed
+    assert [o["value"] for o in soup.select("select[name='u.hba1c'] option")] == ["%", "mmol/mol"]
+
+
+def test_saving_keeps_the_typed_value_and_stores_the_canonical_one(as_nurse, make_patient, enrol, db) -> None:
+    patient = enrol(make_patient(), "diabete-type-2")
+    response = as_nurse.post(
+        f"/patients/{patient.id}/sessions",
+        session_form(
+            **{
+                "m.hba1c": "53",
+                "u.hba1c": "mmol/mol",
+                "m.weight": "82,5",
+                "m.height": "1,75",
+                "u.height": "m",
+                "edu.diabete-type-2.alimentation": "on",
+                "act.diabete-type-2.prescrire-hba1c": "on",
+            }
+        ),
+    )
+    assert response.status_code == 200 and "Séance enregistrée." in response.text
+    rows = {o.measure_id: o for o in db.exec(select(Observation)).all()}
+    assert round(rows["hba1c"].value_num, 1) == 7.0 and rows["hba1c"].unit == "%"
+    assert (rows["hba1c"].original_value, rows["hba1c"].original_unit) == ("53", "mmol/mol")
+    assert rows["hba1c"].loinc == "4548-4"
+    assert rows["weight"].value_num == 82.5 and rows["height"].value_num == 175
+    assert rows["bmi"].computed and round(rows["bmi"].value_num, 1) == 26.9
+    items = {(i.kind, i.item_id) for i in db.exec(select(SessionItem)).all()}
+    assert items == {("education", "alimentation"), ("act", "prescrire-hba1c")}
+    actions = db.exec(select(AuditEvent.action).where(AuditEvent.object_type == "Encounter")).all()
+    assert actions == ["create", "read"]  # saved, then shown back to the nurse
+
+
+def test_refused_session_keeps_everything_typed_and_names_each_field(
+    as_nurse, make_patient, enrol, db
+) -> None:
+    patient = enrol(make_patient(), "diabete-type-2")
+    future = datetime.now(UTC) + timedelta(days=2)
+    typed = session_form(
+        future,
+        duration_minutes="0",
+        **{
+            "m.hba1c": "70",
+            "m.weight": "abc",
+            "m.sbp": "135",
+            "notes": "Patiente fatiguée",
+            "edu.diabete-type-2.alimentation": "on",
+        },
+    )
+    response = as_nurse.post(f"/patients/{patient.id}/sessions", typed)
+    assert response.status_code == 422
+    soup = BeautifulSoup(response.text, "html.parser")
+    assert soup.select_one("#check-hba1c .error").text == "Valeur hors de la plage plausible 3–20 %"
+    assert "n'est pas un nombre" in soup.select_one("#check-weight .error").text
+    assert soup.select_one("#started_at-error").text == "La séance ne peut pas être dans le futur."
+    assert soup.select_one("#duration_minutes-error") is not None
+    assert soup.select_one("input[name='m.sbp']")["value"] == "135"
+    assert soup.select_one("#notes").text == "Patiente fatiguée"
+    assert soup.select_one("input[name='edu.diabete-type-2.alimentation']").has_attr("checked")
+    assert db.exec(select(CareSession)).all() == []
+
+
+def test_per_field_check_shows_the_conversion(as_nurse, make_patient, enrol) -> None:
+    patient = enrol(make_patient(), "diabete-type-2")
+    response = as_nurse.post(
+        f"/patients/{patient.id}/sessions/check/hba1c",
+        {"m.hba1c": "53", "u.hba1c": "mmol/mol"},
+        headers={"HX-Request": "true"},
+    )
+    assert BeautifulSoup(response.text, "html.parser").select_one(".conversion").text == "53 mmol/mol = 7,0 %"
+    refused = as_nurse.post(f"/patients/{patient.id}/sessions/check/weight", {"m.weight": "2000"})
+    assert "plage plausible 20–350 kg" in refused.text
+
+
+def test_double_submission_creates_one_session(as_nurse, make_patient, enrol, db) -> None:
+    patient = enrol(make_patient(), "obesite")
+    typed = session_form(**{"m.weight": "101", "idempotency_key": "k-123"})
+    first = as_nurse.post(f"/patients/{patient.id}/sessions", typed)
+    second = as_nurse.post(f"/patients/{patient.id}/sessions", typed)
+    assert first.url == second.url
+    assert len(db.exec(select(CareSession)).all()) == 1
+
+
+def test_heart_failure_weight_gain_raises_one_alert_not_two(as_nurse, make_patient, enrol, db) -> None:
+    patient = enrol(make_patient(), "insuffisance-cardiaque")
+    now = datetime.now(UTC)
+    as_nurse.post(
+        f"/patients/{patient.id}/sessions", session_form(now - timedelta(days=2), **{"m.weight": "80"})
+    )
+    response = as_nurse.post(
+        f"/patients/{patient.id}/sessions", session_form(now - timedelta(minutes=5), **{"m.weight": "82,4"})
+    )
+    assert "Alertes déclenchées par cette séance" in response.text
+    alert = db.exec(select(Alert)).one()
+    assert alert.rule_id == "prise-de-poids-rapide" and alert.status == "open"
+    assert "82,4" in alert.explanation["fr"]
+    as_nurse.post(f"/patients/{patient.id}/sessions", session_form(now, **{"m.weight": "82,6"}))
+    assert len(db.exec(select(Alert)).all()) == 1  # still open: not raised again
+
+
+def test_amendment_keeps_the_earlier_version_readable(as_nurse, make_patient, enrol, db) -> None:
+    patient = enrol(make_patient(), "obesite")
+    as_nurse.post(f"/patients/{patient.id}/sessions", session_form(**{"m.weight": "110"}))
+    first = db.exec(select(CareSession)).one()
+    response = as_nurse.post(f"/sessions/{first.id}/amend", session_form(**{"m.weight": "101"}))
+    assert "version 2" in response.text
+    db.expire_all()
+    old, new = sorted(db.exec(select(CareSession)).all(), key=lambda s: s.version)
+    assert old.superseded_by_id == new.id and new.supersedes_id == old.id and new.status == "amended"
+    old_page = as_nurse.get(f"/sessions/{old.id}").text
+    assert "110,0" in old_page and "Cette version a été corrigée." in old_page
+    patient_page = as_nurse.get(f"/patients/{patient.id}").text
+    assert "101,0" in patient_page and "110,0" not in patient_page
+
+
+def test_entered_in_error_closes_the_alerts_it_raised(as_nurse, make_patient, enrol, db) -> None:
+    patient = enrol(make_patient(), "diabete-type-2")
+    as_nurse.post(f"/patients/{patient.id}/sessions", session_form(**{"m.hba1c": "11"}))
+    session = db.exec(select(CareSession)).one()
+    assert {a.rule_id for a in db.exec(select(Alert)).all()} >= {"hba1c-tres-elevee"}
+    refused = as_nurse.post(f"/sessions/{session.id}/error", {"reason": ""})
+    assert refused.status_code == 422
+    as_nurse.post(f"/sessions/{session.id}/error", {"reason": "Mauvais patient"})
+    db.expire_all()
+    assert db.get(CareSession, session.id).status == "entered-in-error"
+    assert {o.status for o in db.exec(select(Observation)).all()} == {"entered-in-error"}
+    assert {(a.status, a.closed_reason) for a in db.exec(select(Alert)).all()} == {
+        ("closed", "Mauvais patient")
+    }
+    assert "Saisie erronée : Mauvais patient" in as_nurse.get(f"/sessions/{session.id}").text
+
+
+def test_printable_summary(as_nurse, make_patient, enrol, db) -> None:
+    patient = enrol(make_patient(), "suivi-cancer")
+    as_nurse.post(f"/patients/{patient.id}/sessions", session_form(**{"m.weight": "60", "notes": "RAS"}))
+    session = db.exec(select(CareSession)).one()
+    page = as_nurse.get(f"/sessions/{session.id}/print").text
+    assert "Compte rendu de séance" in page and "LEFÈVRE Hélène" in page and "RAS" in page
+
+
+def test_session_of_another_practice_is_not_found(browser, world, make_patient, enrol, db) -> None:
+    patient = enrol(make_patient(), "obesite")
+    browser.login(world.nurse.email)
+    browser.post(f"/patients/{patient.id}/sessions", session_form(**{"m.weight": "100"}))
+    session = db.exec(select(CareSession)).one()
+    other = browser.__class__(browser.client.__class__(browser.client.app))
+    other.login(world.other_nurse.email)
+    assert other.get(f"/sessions/{session.id}").status_code == 404
+    assert other.post(f"/sessions/{session.id}/error", {"reason": "x"}).status_code == 404
