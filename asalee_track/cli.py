@@ -11,7 +11,7 @@ from asalee_track.care import accounts, audit, demo
 from asalee_track.care.errors import Invalid
 from asalee_track.cli_export import export_app
 from asalee_track.config import get_settings
-from asalee_track.protocols import check_paths, summary
+from asalee_track.protocols import check_paths, load_protocols, summary
 from asalee_track.store import migrate
 from asalee_track.store.db import make_engine, transaction
 
@@ -70,7 +70,8 @@ def load_demo(
                 "the database already holds data; demo data is loaded only into an empty one", err=True
             )
             raise typer.Exit(1)
-        logins = demo.create_demo(db, patient_count=patients)
+        protocols = load_protocols(get_settings().protocols_dir)
+        logins = demo.create_demo(db, protocols, patient_count=patients)
     typer.echo(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
     for login in logins:
         typer.echo(f"  {login.role:6} {login.email}")
@@ -124,7 +125,9 @@ def backup(destination: Path) -> None:
 
 
 @protocols_app.command("check")
-def protocols_check(paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders.")] = None) -> None:
+def protocols_check(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders.")] = None,
+) -> None:
     """Validate protocol files: every error with file:line:column and how to fix it."""
     checked, errors = check_paths(paths or [get_settings().protocols_dir])
     for error in errors:
