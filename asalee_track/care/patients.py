@@ -107,6 +107,14 @@ def _search_key(values: Mapping[str, object]) -> str:
     return fold(f"{values['family_name']} {values['given_names']}")[:260]
 
 
+def validate(
+    db: Session, actor: Actor, raw: Mapping[str, str], today: date | None = None
+) -> dict[str, object]:
+    """The values a patient record would get from this input; raises Invalid naming each field."""
+    _require_clinical(actor)
+    return _validate(db, actor, raw, today or date.today())
+
+
 def create(db: Session, actor: Actor, raw: Mapping[str, str], today: date | None = None) -> Patient:
     _require_clinical(actor)
     values = _validate(db, actor, raw, today or date.today())

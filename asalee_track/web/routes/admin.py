@@ -13,7 +13,7 @@ from asalee_track.web.rendering import render
 
 router = APIRouter(prefix="/admin")
 PAGE = 50
-ACTIONS = ("read", "search", "create", "update", "export", "login", "logout", "denied")
+ACTIONS = ("read", "search", "create", "update", "import", "export", "login", "logout", "denied")
 
 
 def _day_start(raw: str) -> datetime | None:
