@@ -290,3 +290,66 @@ class ExportJob(SQLModel, table=True):
     claimed_by: str | None = Field(default=None, max_length=64)
     created_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
     updated_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+
+
+class PersonalTarget(SQLModel, table=True):
+    """A patient's own target for a measure, set by a GP with a reason. A new target ends the previous
+    one (ended_at) rather than replacing it, so the history shows when it changed."""
+
+    __tablename__ = "personal_target"
+    __table_args__ = (Index("ix_personal_target_patient", "patient_id", "measure_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: str = Field(foreign_key="patient.id", max_length=36)
+    measure_id: str = Field(max_length=64)
+    min_value: float | None = None
+    max_value: float | None = None
+    reason: str = Field(max_length=500)
+    set_by: int = Field(foreign_key="app_user.id")
+    set_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    ended_at: datetime | None = _when(default=None)  # type: ignore[assignment]
+
+
+class ReminderSnooze(SQLModel, table=True):
+    """A nurse's decision to hold a patient's reminders for a while (called, will come; unreachable)."""
+
+    __tablename__ = "reminder_snooze"
+    __table_args__ = (Index("ix_reminder_snooze_patient_until", "patient_id", "until"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: str = Field(foreign_key="patient.id", max_length=36)
+    reason: str = Field(max_length=20)  # will-come, unreachable, other
+    comment: str | None = Field(default=None, max_length=500)
+    until: date
+    set_by: int = Field(foreign_key="app_user.id")
+    set_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+
+
+class Concertation(SQLModel, table=True):
+    """A nurse–GP meeting to discuss patients."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    practice_id: int = Field(foreign_key="practice.id", index=True)
+    held_on: date
+    title: str | None = Field(default=None, max_length=200)
+    participants: list = Field(sa_column=Column(JSON, nullable=False))  # user ids
+    created_by: int = Field(foreign_key="app_user.id")
+    created_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+
+
+class ConcertationItem(SQLModel, table=True):
+    """One patient on a concertation's list, and what was decided for them."""
+
+    __tablename__ = "concertation_item"
+    __table_args__ = (
+        UniqueConstraint("concertation_id", "patient_id"),
+        Index("ix_concertation_item_patient", "patient_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    concertation_id: str = Field(foreign_key="concertation.id", max_length=36)
+    patient_id: str = Field(foreign_key="patient.id", max_length=36)
+    reason: str | None = Field(default=None, max_length=500)  # why the patient is on the list
+    decision: str | None = Field(default=None, max_length=5000)
+    decided_by: int | None = Field(default=None, foreign_key="app_user.id")
+    decided_at: datetime | None = _when(default=None)  # type: ignore[assignment]
