@@ -353,3 +353,16 @@ class ConcertationItem(SQLModel, table=True):
     decision: str | None = Field(default=None, max_length=5000)
     decided_by: int | None = Field(default=None, foreign_key="app_user.id")
     decided_at: datetime | None = _when(default=None)  # type: ignore[assignment]
+
+
+class MeasureLatest(SQLModel, table=True):
+    """Derived, rebuilt from observations after each save or correction: when each measure was last
+    taken for each patient. The worklist reads it instead of scanning years of observations."""
+
+    __tablename__ = "measure_latest"
+    __table_args__ = (Index("ix_measure_latest_practice", "practice_id"),)
+
+    patient_id: str = Field(foreign_key="patient.id", primary_key=True, max_length=36)
+    measure_id: str = Field(primary_key=True, max_length=64)
+    practice_id: int = Field(foreign_key="practice.id")
+    last_at: datetime = _when()  # type: ignore[assignment]
