@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from asalee_track.care import audit, enrolment
+from asalee_track.care import audit, enrolment, followup, targets
 from asalee_track.care.actor import Actor
 from asalee_track.care.errors import Forbidden, Invalid, NotFound
 from asalee_track.care.patients import CLINICAL_ROLES, scoped_patient
@@ -76,6 +76,7 @@ def save(
             raise
         return SaveResult(replay, [], replayed=True)
     _write_contents(db, protocols, session, parsed, status="final")
+    followup.refresh_latest(db, patient.id, actor.practice_id)
     audit.record(
         db,
         actor,
@@ -211,6 +212,7 @@ def _raise_alerts(
     rows = _current_rows(db, session.patient_id)
     history = [_as_obs(row) for row in rows]
     ids = {id(obs): row.id for obs, row in zip(history, rows, strict=True)}
+    personal = targets.current(db, session.patient_id)
     open_rules = set(
         db.exec(
             select(Alert.protocol_id, Alert.rule_id).where(
@@ -230,7 +232,7 @@ def _raise_alerts(
         protocol: Protocol | None = protocols.get(protocol_id)
         if protocol is None:
             continue
-        for firing in evaluate(protocol, history, now, since=starts.get(protocol_id)):
+        for firing in evaluate(protocol, history, now, targets=personal, since=starts.get(protocol_id)):
             if (protocol_id, firing.rule_id) in open_rules:
                 continue
             alert = Alert(
@@ -303,6 +305,7 @@ def amend(
     old.superseded_by_id = new.id
     db.add(old)
     _write_contents(db, protocols, new, parsed, status="amended")
+    followup.refresh_latest(db, new.patient_id, new.practice_id)
     _close_alerts_on(db, actor, old.id, N_("Session corrected"))
     audit.record(
         db,
@@ -330,6 +333,7 @@ def mark_entered_in_error(db: Session, actor: Actor, session_id: str, reason: st
         row.status = "entered-in-error"
         db.add(row)
     _close_alerts_on(db, actor, session.id, reason)
+    followup.refresh_latest(db, session.patient_id, session.practice_id)
     audit.record(
         db,
         actor,

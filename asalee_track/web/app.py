@@ -21,7 +21,17 @@ from asalee_track.store import migrate
 from asalee_track.store.db import make_engine
 from asalee_track.web.deps import LoginRequired
 from asalee_track.web.rendering import is_htmx, render
-from asalee_track.web.routes import admin, auth, enrolments, fhir, imports, patients, sessions, tokens
+from asalee_track.web.routes import (
+    admin,
+    auth,
+    enrolments,
+    fhir,
+    imports,
+    patients,
+    review,
+    sessions,
+    tokens,
+)
 from asalee_track.web.security import CsrfRefused, csrf_protect
 from asalee_track.web.templating import make_templates
 
@@ -61,7 +71,7 @@ def create_app(
     app.state.templates = make_templates(settings.templates_dir)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (auth, imports, patients, enrolments, sessions, admin, tokens, fhir):
+    for module in (auth, imports, patients, enrolments, sessions, review, admin, tokens, fhir):
         app.include_router(module.router)
     _add_middleware(app, settings)
     _add_error_pages(app)

@@ -1,0 +1,115 @@
+"""The GP's review: pathway page with trend charts, alert acknowledgement, personal targets, snoozes."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from asalee_track.care import accounts, alerts, followup, patients, review, targets
+from asalee_track.care.errors import Invalid
+from asalee_track.i18n import local_today
+from asalee_track.web.charts import trend_chart
+from asalee_track.web.deps import Clinician, DbSession, Protocols
+from asalee_track.web.rendering import field_errors, is_htmx, render, request_locale
+
+router = APIRouter()
+
+
+def review_page(
+    request: Request,
+    db: DbSession,
+    actor: Clinician,
+    protocols: Protocols,
+    patient_id: str,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    patient = patients.get(db, actor, patient_id)
+    pathways = review.review(db, actor, protocols, patient.id, datetime.now(UTC))
+    locale = request_locale(request)
+    charts = {
+        (p.protocol.id, m.measure.id): trend_chart(m.measure, m.series, m.target, locale)
+        for p in pathways
+        for m in p.measures
+        if m.series
+    }
+    return render(
+        request,
+        "patients/review.html",
+        {
+            "patient": patient,
+            "pathways": pathways,
+            "charts": charts,
+            "team": {u.id: u.display_name for u in accounts.users_of_practice(db, actor.practice_id)},
+            "target_history": targets.history(db, patient.id),
+            "errors": errors or {},
+            "values": values or {},
+            "snooze_reasons": followup.SNOOZE_REASONS,
+        },
+        status_code,
+    )
+
+
+@router.get("/patients/{patient_id}/review")
+def show_review(
+    request: Request, db: DbSession, actor: Clinician, protocols: Protocols, patient_id: str
+) -> Response:
+    return review_page(request, db, actor, protocols, patient_id)
+
+
+@router.post("/alerts/{alert_id}/acknowledge")
+def acknowledge(
+    request: Request,
+    db: DbSession,
+    actor: Clinician,
+    alert_id: str,
+    comment: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    try:
+        alert = alerts.acknowledge(db, actor, alert_id, comment)
+    except Invalid:
+        alert = alerts.get(db, actor, alert_id)  # acknowledged meanwhile: show it as it now stands
+    if is_htmx(request):
+        team = {u.id: u.display_name for u in accounts.users_of_practice(db, actor.practice_id)}
+        return render(request, "fragments/alert.html", {"alert": alert, "team": team})
+    return RedirectResponse(request.headers.get("referer") or f"/patients/{alert.patient_id}/review", 303)
+
+
+@router.post("/patients/{patient_id}/targets")
+async def set_target(
+    request: Request, db: DbSession, actor: Clinician, protocols: Protocols, patient_id: str
+) -> Response:
+    form = await request.form()
+    values = {k: str(form.get(k, ""))[:500] for k in ("measure_id", "min_value", "max_value", "reason")}
+    try:
+        targets.set_target(db, actor, protocols, patient_id, values)
+    except Invalid as refused:
+        return review_page(
+            request, db, actor, protocols, patient_id, field_errors(request, refused), values, 422
+        )
+    return RedirectResponse(f"/patients/{patient_id}/review#targets", status_code=303)
+
+
+@router.post("/patients/{patient_id}/snooze")
+def snooze(
+    request: Request,
+    db: DbSession,
+    actor: Clinician,
+    protocols: Protocols,
+    patient_id: str,
+    reason: Annotated[str, Form(max_length=20)] = "",
+    days: Annotated[str, Form(max_length=5)] = "",
+    comment: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    try:
+        followup.snooze(db, actor, patient_id, reason, days, comment, local_today())
+    except Invalid as refused:
+        values = {"reason": reason, "days": days, "comment": comment}
+        return review_page(
+            request, db, actor, protocols, patient_id, field_errors(request, refused), values, 422
+        )
+    return RedirectResponse(
+        request.headers.get("referer") or f"/patients/{patient_id}/review", status_code=303
+    )
