@@ -31,6 +31,7 @@ from asalee_track.web.routes import (
     review,
     sessions,
     tokens,
+    worklist,
 )
 from asalee_track.web.security import CsrfRefused, csrf_protect
 from asalee_track.web.templating import make_templates
@@ -71,7 +72,7 @@ def create_app(
     app.state.templates = make_templates(settings.templates_dir)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (auth, imports, patients, enrolments, sessions, review, admin, tokens, fhir):
+    for module in (auth, worklist, imports, patients, enrolments, sessions, review, admin, tokens, fhir):
         app.include_router(module.router)
     _add_middleware(app, settings)
     _add_error_pages(app)

@@ -20,6 +20,8 @@ def test_nurse_logs_in_searches_without_accents_and_opens_the_patient(
     page.get_by_label("Adresse e-mail").fill(world.nurse.email)
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Connexion").click()
+    expect(page.get_by_role("heading", name="Liste de travail")).to_be_visible()
+    page.get_by_role("link", name="Patients", exact=True).click()
     expect(page.get_by_role("heading", name="Patients")).to_be_visible()
     expect(page.locator("#patient-count")).to_have_text("2 patients")
 

@@ -31,6 +31,7 @@ def test_nurse_enrols_in_heart_failure_and_sees_the_weight_gain_alert(
 ) -> None:
     make_patient(family_name="Moreau", given_names="Noël", ins="")
     log_in(page, world.nurse.email)
+    page.get_by_role("link", name="Patients", exact=True).click()
     page.get_by_label("Rechercher par nom").press_sequentially("noel mor", delay=20)
     page.get_by_role("link", name="MOREAU Noël").click()
 

@@ -7,10 +7,10 @@ from asalee_track.store.tables import AuditEvent
 from tests.conftest import PASSWORD
 
 
-def test_login_succeeds_and_lands_on_patients(browser, world) -> None:
+def test_login_succeeds_and_lands_on_the_worklist(browser, world) -> None:
     response = browser.login(world.nurse.email)
     assert response.status_code == 200
-    assert response.url.path == "/patients"
+    assert response.url.path == "/worklist"
     assert "Claire Infirmière" in response.text
 
 

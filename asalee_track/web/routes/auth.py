@@ -25,7 +25,7 @@ def _safe_next(target: str | None) -> str:
 
 @router.get("/")
 def home(actor: CurrentActor) -> Response:
-    return RedirectResponse("/admin/audit" if actor.is_admin else "/patients", status_code=303)
+    return RedirectResponse("/admin/audit" if actor.is_admin else "/worklist", status_code=303)
 
 
 @router.get("/login")

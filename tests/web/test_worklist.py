@@ -1,0 +1,79 @@
+"""The worklist: who to see this morning, most urgent first, filtered by pathway and nurse."""
+
+from datetime import UTC, datetime, timedelta
+
+from bs4 import BeautifulSoup
+
+from tests.web.test_sessions import session_form
+
+
+def rows(html: str) -> list[tuple[str, str]]:
+    soup = BeautifulSoup(html, "html.parser")
+    return [(tr.select_one("a").text, tr["class"][0]) for tr in soup.select("table.worklist tbody tr")]
+
+
+def test_alerts_come_first_then_overdue_then_due(as_nurse, make_patient, enrol) -> None:
+    now = datetime.now(UTC)
+    alert = enrol(make_patient(family_name="Alerte", ins=""), "diabete-type-2", start="2020-01-01")
+    as_nurse.post(
+        f"/patients/{alert.id}/sessions", session_form(now - timedelta(days=1), **{"m.hba1c": "11"})
+    )
+    # Enrolled 4 months ago, never measured: HbA1c (every 3 months) is due, not yet overdue (grace 1 month).
+    due_day = (now - timedelta(days=100)).date().isoformat()
+    enrol(make_patient(family_name="Due", ins=""), "diabete-type-2", start=due_day)
+    # Enrolled 6 months ago, never measured: overdue.
+    enrol(
+        make_patient(family_name="Retard", ins=""),
+        "diabete-type-2",
+        start=(now - timedelta(days=190)).date().isoformat(),
+    )
+    # Enrolled 2 years ago and never seen: lost to follow-up, kept off the morning list.
+    enrol(
+        make_patient(family_name="Perdu", ins=""),
+        "diabete-type-2",
+        start=(now - timedelta(days=800)).date().isoformat(),
+    )
+    page = as_nurse.get("/worklist").text
+    listed = rows(page)
+    assert [name for name, _ in listed] == ["ALERTE Hélène", "RETARD Hélène", "DUE Hélène"]
+    assert [status for _, status in listed] == ["status-alert", "status-overdue", "status-due"]
+    counts = BeautifulSoup(page, "html.parser").select_one("#worklist-counts").text
+    assert "1 patient avec des alertes ouvertes" in counts and "1 perdu de vue" in counts
+    assert [name for name, _ in rows(as_nurse.get("/worklist?show=lost").text)] == ["PERDU Hélène"]
+
+
+def test_filter_by_pathway(as_nurse, make_patient, enrol) -> None:
+    old = (datetime.now(UTC) - timedelta(days=190)).date().isoformat()
+    enrol(make_patient(family_name="Diabete", ins=""), "diabete-type-2", start=old)
+    enrol(make_patient(family_name="Cardio", ins=""), "insuffisance-cardiaque", start=old)
+    listed = rows(
+        as_nurse.get("/worklist?pathway=insuffisance-cardiaque", headers={"HX-Request": "true"}).text
+    )
+    assert [name for name, _ in listed] == ["CARDIO Hélène"]
+
+
+def test_filter_by_nurse_keeps_the_patients_she_has_seen(browser, world, make_patient, enrol) -> None:
+    old = datetime.now(UTC) - timedelta(days=200)
+    mine = enrol(make_patient(family_name="Vue", ins=""), "diabete-type-2", start=old.date().isoformat())
+    enrol(make_patient(family_name="Jamais", ins=""), "diabete-type-2", start=old.date().isoformat())
+    browser.login(world.nurse.email)
+    browser.post(f"/patients/{mine.id}/sessions", session_form(old + timedelta(days=1), **{"m.weight": "80"}))
+    listed = rows(browser.get(f"/worklist?nurse={world.nurse.id}").text)
+    assert [name for name, _ in listed] == ["VUE Hélène"]
+
+
+def test_snoozed_patient_leaves_the_list_until_the_snooze_ends(as_nurse, make_patient, enrol) -> None:
+    patient = enrol(
+        make_patient(family_name="Rappel", ins=""),
+        "obesite",
+        start=(datetime.now(UTC) - timedelta(days=200)).date().isoformat(),
+    )
+    assert rows(as_nurse.get("/worklist").text)
+    as_nurse.post(
+        f"/patients/{patient.id}/snooze", {"reason": "will-come", "days": "14", "comment": "RDV pris"}
+    )
+    assert rows(as_nurse.get("/worklist").text) == []
+
+
+def test_admin_has_no_worklist(as_admin) -> None:
+    assert as_admin.get("/worklist").status_code == 403
