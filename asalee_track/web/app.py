@@ -2,7 +2,8 @@
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request, Response
@@ -16,6 +17,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from asalee_track import i18n
 from asalee_track.care.errors import Forbidden, NotFound
 from asalee_track.config import Settings, get_settings
+from asalee_track.fhir.bulk import ExportWorker
 from asalee_track.protocols import load_protocols
 from asalee_track.store import migrate
 from asalee_track.store.db import make_engine
@@ -48,6 +50,17 @@ SECURITY_HEADERS = {
 }
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The Bulk Data export worker runs beside the app in each process; jobs live in the database."""
+    worker = ExportWorker(app.state.engine, app.state.settings)
+    worker.start()
+    try:
+        yield
+    finally:
+        worker.stop()
+
+
 def create_app(
     settings: Settings | None = None, engine: Engine | None = None, upgrade: bool = True
 ) -> FastAPI:
@@ -63,6 +76,7 @@ def create_app(
         redoc_url=None,
         openapi_url=None,
         dependencies=[Depends(csrf_protect)],
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine

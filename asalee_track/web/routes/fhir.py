@@ -1,5 +1,294 @@
-"""Routes for fhir (filled in with their issue)."""
+"""The FHIR R4 API under /fhir: metadata, Patient read and $everything, search, Bulk Data export.
 
-from fastapi import APIRouter
+Every answer is FHIR JSON; every failure an OperationOutcome with its status code (the app's HTML error
+pages never show here: `FhirRoute` turns exceptions into OperationOutcomes before they reach them).
+Callers are a practice's API token (`Authorization: Bearer`) or a logged-in user; see fhir.access for
+who may read and who may export. Every read and export is audited.
+"""
 
-router = APIRouter()
+import logging
+from collections.abc import Callable, Coroutine
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, Response
+from fastapi.routing import APIRoute
+from sqlmodel import Session
+
+from asalee_track.care import api_tokens
+from asalee_track.care.errors import Forbidden, Invalid, NotFound
+from asalee_track.config import Settings
+from asalee_track.fhir import bulk, bundles, search, sources
+from asalee_track.fhir.access import Principal, record
+from asalee_track.fhir.capability import capability_statement
+from asalee_track.fhir.catalog import Catalog, load_catalog
+from asalee_track.fhir.errors import FhirError, not_found, operation_outcome
+from asalee_track.fhir.mapping import group_id
+from asalee_track.web.deps import DbSession, LoginRequired, current_actor, current_user
+
+log = logging.getLogger("asalee_track.fhir")
+FHIR_JSON = "application/fhir+json"
+RETRY_AFTER = "2"
+
+
+class FhirResponse(Response):
+    media_type = FHIR_JSON
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def outcome_response(
+    status: int, code: str, diagnostics: str, headers: dict[str, str] | None = None
+) -> Response:
+    return FhirResponse(operation_outcome(code, diagnostics), status_code=status, headers=headers)
+
+
+class FhirRoute(APIRoute):
+    """Every exception of a FHIR route becomes an OperationOutcome. Refusals commit their audit record
+    (the request's transaction ends normally); anything unexpected rolls the transaction back first."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except FhirError as error:
+                return FhirResponse(error.outcome(), status_code=error.status, headers=error.headers)
+            except NotFound:
+                return outcome_response(404, "not-found", "Resource not found")
+            except LoginRequired:
+                return _login_required()
+            except Forbidden:
+                return outcome_response(403, "forbidden", "Not allowed for this user or token")
+            except (Invalid, RequestValidationError) as error:
+                return outcome_response(400, "invalid", str(error)[:500])
+            except Exception:
+                request_id = getattr(request.state, "request_id", "-")
+                log.exception("FHIR request %s failed", request_id)
+                db: Session | None = getattr(request.state, "fhir_db", None)
+                if db is not None:
+                    db.rollback()
+                return outcome_response(500, "exception", f"Internal error (request {request_id})")
+
+        return handle
+
+
+router = APIRouter(prefix="/fhir", route_class=FhirRoute)
+
+
+def _login_required() -> Response:
+    return outcome_response(
+        401,
+        "login",
+        "Authentication required: an API token (Authorization: Bearer) or a logged-in session",
+        headers={"WWW-Authenticate": 'Bearer realm="asalee-track"'},
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Dependencies
+
+
+def get_principal(request: Request, db: DbSession) -> Principal:
+    request.state.fhir_db = db
+    header = request.headers.get("authorization", "")
+    if header[:7].lower() == "bearer ":
+        found = api_tokens.authenticate(db, header[7:].strip())
+        if found is None:
+            raise FhirError(
+                401,
+                "login",
+                "Unknown or revoked API token",
+                headers={"WWW-Authenticate": 'Bearer realm="asalee-track", error="invalid_token"'},
+            )
+        return Principal(
+            practice_id=found.practice.id or 0,
+            role="client",
+            token_id=found.token.id,
+            display_name=found.token.name,
+        )
+    user = current_user(request, db)  # raises LoginRequired: a 401 OperationOutcome, not a redirect
+    return Principal.of_actor(current_actor(request, db, user))
+
+
+Caller = Annotated[Principal, Depends(get_principal)]
+
+
+def reader(caller: Caller) -> Principal:
+    if not caller.can_read:
+        raise FhirError(403, "forbidden", "Reading patient records is for nurses, GPs and API clients")
+    return caller
+
+
+Reader = Annotated[Principal, Depends(reader)]
+
+
+def get_catalog(request: Request) -> Catalog:
+    settings: Settings = request.app.state.settings
+    return load_catalog(Path(settings.protocols_dir))
+
+
+CatalogDep = Annotated[Catalog, Depends(get_catalog)]
+
+
+def base_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + "/fhir"
+
+
+def _params(request: Request) -> list[tuple[str, str]]:
+    return list(request.query_params.multi_items())
+
+
+# ---------------------------------------------------------------------------------------------------
+# Metadata, read, $everything, search
+
+
+@router.get("/metadata")
+def metadata(request: Request) -> Response:
+    return FhirResponse(capability_statement(base_url(request), date.today().isoformat()))
+
+
+@router.get("/Patient")
+def search_patients(request: Request, db: DbSession, caller: Reader) -> Response:
+    params = _params(request)
+    page = search.search_patients(db.connection(), caller.practice_id, params)
+    record(db, caller, "search", "Patient", detail=f"FHIR search: {page.total} found")
+    return FhirResponse(search.searchset(page, base_url(request), "Patient", params))
+
+
+@router.get("/Observation")
+def search_observations(request: Request, db: DbSession, caller: Reader, catalog: CatalogDep) -> Response:
+    params = _params(request)
+    page, patient_ids = search.search_observations(db.connection(), caller.practice_id, params, catalog)
+    detail = f"FHIR Observation search: {page.total} found"
+    if page.total and patient_ids:
+        for patient_id in dict.fromkeys(patient_ids):
+            record(db, caller, "read", "Observation", patient_id=patient_id[:36], detail=detail)
+    else:
+        record(db, caller, "search", "Observation", detail=detail)
+    return FhirResponse(search.searchset(page, base_url(request), "Observation", params))
+
+
+def _denied(db: Session, caller: Principal, patient_id: str) -> FhirError:
+    record(db, caller, "denied", "Patient", patient_id[:64], outcome="not-found")
+    return not_found(f"Patient/{patient_id[:64]} is not known in this practice")
+
+
+# Declared before Patient/{patient_id}, which would otherwise take "$export" for an id.
+@router.get("/Patient/$export")
+def export_patients(request: Request, db: DbSession, caller: Caller) -> Response:
+    return _kick_off(request, db, caller, "patient")
+
+
+@router.get("/Patient/{patient_id}")
+def read_patient(
+    request: Request, patient_id: str, db: DbSession, caller: Reader, catalog: CatalogDep
+) -> Response:
+    scope = sources.Scope(caller.practice_id, patient_id=patient_id)
+    found = next(iter(sources.patients(db.connection(), scope, catalog)), None)
+    if found is None:
+        raise _denied(db, caller, patient_id)
+    record(db, caller, "read", "Patient", patient_id, patient_id=patient_id, detail="FHIR read")
+    return FhirResponse(found, headers={"ETag": f'W/"{found["meta"]["versionId"]}"'})
+
+
+@router.get("/Patient/{patient_id}/$everything")
+def everything(
+    request: Request, patient_id: str, db: DbSession, caller: Reader, catalog: CatalogDep
+) -> Response:
+    try:
+        result = bundles.everything(
+            db.connection(), caller.practice_id, patient_id, catalog, base_url(request), str(request.url)
+        )
+    except FhirError:
+        raise _denied(db, caller, patient_id) from None
+    record(db, caller, "read", "Patient", patient_id, patient_id=patient_id, detail="FHIR $everything")
+    return FhirResponse(result)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Bulk Data
+
+
+def _kick_off(
+    request: Request, db: Session, caller: Principal, level: str, group: str | None = None
+) -> Response:
+    prefer = request.headers.get("prefer", "").lower()
+    if "respond-async" not in prefer:
+        raise FhirError(400, "invalid", "Bulk export is asynchronous: send the header Prefer: respond-async")
+    export = bulk.parse_request(_params(request), level, group, lenient="handling=lenient" in prefer)
+    job = bulk.kick_off(db, caller, export, str(request.url))
+    status_url = f"{base_url(request)}/bulk-status/{job.id}"
+    body = operation_outcome("informational", f"Export job {job.id} queued", severity="information")
+    return FhirResponse(body, status_code=202, headers={"Content-Location": status_url})
+
+
+@router.get("/$export")
+def export_system(request: Request, db: DbSession, caller: Caller) -> Response:
+    return _kick_off(request, db, caller, "system")
+
+
+@router.get("/Group/{group}/$export")
+def export_group(request: Request, group: str, db: DbSession, caller: Caller) -> Response:
+    if group != group_id(caller.practice_id):
+        raise not_found(
+            f"Group/{group[:64]} is not known; this practice's group is {group_id(caller.practice_id)}"
+        )
+    return _kick_off(request, db, caller, "group", group)
+
+
+@router.get("/bulk-status/{job_id}")
+def export_status(request: Request, job_id: str, db: DbSession, caller: Caller) -> Response:
+    job = bulk.job_for(db, caller, job_id)
+    if job.status in ("queued", "running"):
+        headers = {"X-Progress": f"{job.progress}% ({job.status})", "Retry-After": RETRY_AFTER}
+        return Response(status_code=202, headers=headers)
+    if job.status == "failed":
+        raise FhirError(500, "exception", f"Export failed: {job.error or 'unknown error'}")
+    body = orjson.dumps(bulk.manifest(job, base_url(request)))
+    return Response(body, media_type="application/json")
+
+
+@router.delete("/bulk-status/{job_id}")
+def export_cancel(request: Request, job_id: str, db: DbSession, caller: Caller) -> Response:
+    bulk.cancel(db, caller, job_id, request.app.state.settings)
+    body = operation_outcome("informational", f"Export job {job_id} cancelled", severity="information")
+    return FhirResponse(body, status_code=202)
+
+
+@router.get("/bulk-files/{job_id}/{file_name}")
+def export_file(request: Request, job_id: str, file_name: str, db: DbSession, caller: Caller) -> Response:
+    job = bulk.job_for(db, caller, job_id)
+    resource_type = file_name.removesuffix(".ndjson")
+    path = bulk.output_file(request.app.state.settings, job, resource_type)
+    if not path.is_file():
+        raise not_found("The file of this export has been removed")
+    record(db, caller, "export", "ExportFile", f"{job.id}/{resource_type}", detail="NDJSON download")
+    return FileResponse(
+        path, media_type=bulk.NDJSON, filename=file_name, content_disposition_type="attachment"
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Anything else under /fhir: an OperationOutcome, never the HTML 404 page
+
+
+@router.api_route("/{rest:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+def unknown(request: Request, rest: str) -> Response:
+    path = request.url.path
+    if any(r is not catch_all and r.path_regex.match(path) for r in router.routes if isinstance(r, APIRoute)):
+        return outcome_response(
+            405, "not-supported", f"{request.method} is not supported on /fhir/{rest[:200]}"
+        )
+    return outcome_response(
+        404, "not-supported", f"/fhir/{rest[:200]} is not implemented here; see /fhir/metadata"
+    )
+
+
+catch_all = router.routes[-1]

@@ -1,0 +1,70 @@
+"""Who calls the FHIR API — a practice's API token or a logged-in user — what they may do, and the audit
+record of each access."""
+
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from asalee_track.care import audit
+from asalee_track.care.actor import Actor
+
+READ_ROLES = ("nurse", "gp")  # clinicians read patient records
+EXPORT_ROLES = ("gp", "admin")  # a whole practice leaves the building: the GP or the administrator
+
+
+@dataclass(frozen=True)
+class Principal:
+    practice_id: int
+    role: str  # nurse, gp, admin, or "client" for an API token
+    user_id: int | None = None
+    token_id: int | None = None
+    display_name: str = ""
+
+    @property
+    def is_client(self) -> bool:
+        return self.token_id is not None
+
+    @property
+    def can_read(self) -> bool:
+        return self.is_client or self.role in READ_ROLES
+
+    @property
+    def can_export(self) -> bool:
+        return self.is_client or self.role in EXPORT_ROLES
+
+    @property
+    def actor(self) -> Actor | None:
+        if self.user_id is None:
+            return None
+        return Actor(self.user_id, self.practice_id, self.role, self.display_name)
+
+    @classmethod
+    def of_actor(cls, actor: Actor) -> "Principal":
+        return cls(actor.practice_id, actor.role, user_id=actor.user_id, display_name=actor.display_name)
+
+
+def record(
+    db: Session,
+    principal: Principal,
+    action: str,
+    object_type: str,
+    object_id: str | int | None = None,
+    *,
+    patient_id: str | None = None,
+    outcome: str = "success",
+    detail: str | None = None,
+) -> None:
+    """Audit one access. A token has no user: the event names the token in its detail."""
+    if principal.is_client:
+        detail = f"api token {principal.token_id}" + (f"; {detail}" if detail else "")
+    audit.record(
+        db,
+        principal.actor,
+        action,
+        object_type,
+        object_id,
+        patient_id=patient_id,
+        outcome=outcome,
+        detail=detail,
+        practice_id=principal.practice_id,
+    )

@@ -1,0 +1,85 @@
+"""The CapabilityStatement: exactly what this server implements, no more."""
+
+from typing import Any
+
+from asalee_track import __version__
+
+BULK = "http://hl7.org/fhir/uv/bulkdata"
+SEARCH_PARAMS: dict[str, list[tuple[str, str, str]]] = {
+    "Patient": [
+        ("_id", "token", "Logical id"),
+        ("name", "string", "Family or given names: each word starts a name (accents and case ignored)"),
+        ("birthdate", "date", "Birth date, with prefixes eq, ne, ge, gt, le, lt"),
+        (
+            "identifier",
+            "token",
+            "INS-NIR (urn:oid:1.2.250.1.213.1.4.8) or local id, as system|value or value",
+        ),
+    ],
+    "Observation": [
+        ("patient", "reference", "The patient (Patient/id or id)"),
+        ("subject", "reference", "Same as patient"),
+        ("code", "token", "LOINC or SNOMED CT code, as system|code or code; comma for OR"),
+        ("date", "date", "Effective time, with prefixes eq, ne, ge, gt, le, lt, sa, eb; repeat for a range"),
+    ],
+}
+
+
+def _search_params(resource_type: str) -> list[dict[str, str]]:
+    return [
+        {"name": name, "type": kind, "documentation": text}
+        for name, kind, text in SEARCH_PARAMS[resource_type]
+    ]
+
+
+def capability_statement(base: str, date: str) -> dict[str, Any]:
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": date,
+        "publisher": "asalee-track",
+        "kind": "instance",
+        "instantiates": [f"{BULK}/CapabilityStatement/bulk-data"],
+        "software": {"name": "asalee-track", "version": __version__},
+        "implementation": {"description": "asalee-track FHIR R4 API (read-only)", "url": base},
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "json"],
+        "rest": [
+            {
+                "mode": "server",
+                "documentation": "Read-only. Paging with _count and _offset.",
+                "security": {
+                    "description": "Authorization: Bearer <API token>, one practice per token (created by "
+                    "the practice administrator under /admin/tokens), or a logged-in user's session. Patient "
+                    "data of another practice answers 404."
+                },
+                "resource": [
+                    {
+                        "type": "Patient",
+                        "interaction": [{"code": "read"}, {"code": "search-type"}],
+                        "searchParam": _search_params("Patient"),
+                        "operation": [
+                            {
+                                "name": "everything",
+                                "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
+                            },
+                            {"name": "export", "definition": f"{BULK}/OperationDefinition/patient-export"},
+                        ],
+                    },
+                    {
+                        "type": "Observation",
+                        "interaction": [{"code": "search-type"}],
+                        "searchParam": _search_params("Observation"),
+                    },
+                    {
+                        "type": "Group",
+                        "documentation": "One group per practice, id practice-<practice id>; export only.",
+                        "operation": [
+                            {"name": "export", "definition": f"{BULK}/OperationDefinition/group-export"}
+                        ],
+                    },
+                ],
+                "operation": [{"name": "export", "definition": f"{BULK}/OperationDefinition/export"}],
+            }
+        ],
+    }

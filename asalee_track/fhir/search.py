@@ -1,0 +1,265 @@
+"""FHIR search on Patient (name, birthdate, identifier) and Observation (patient, code, date).
+
+Parameters come as (name, value) pairs because FHIR repeats them (`date=ge2024-01-01&date=lt2025-01-01`
+is a range). Results are paged with `_count` and `_offset`; the Bundle says the `total` and links to the
+next page. Everything is scoped to the caller's practice.
+"""
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.engine import Connection
+
+from asalee_track.care.identity import fold, normalise_nir
+from asalee_track.fhir import bundles, codes, mapping, sources
+from asalee_track.fhir.catalog import Catalog
+from asalee_track.fhir.errors import bad_request
+from asalee_track.fhir.mapping import Resource
+
+Params = Sequence[tuple[str, str]]
+DEFAULT_COUNT = 50
+MAX_COUNT = 500
+# Dates without a time are days in the practice's time zone, as the people who typed them meant.
+TIMEZONE = ZoneInfo("Europe/Paris")
+PREFIXES = ("eq", "ne", "ge", "le", "gt", "lt", "sa", "eb", "ap")
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(T[0-9:.]+(?:Z|[+-]\d{2}:\d{2})?)?)?)?$")
+PATIENT_PARAMS = ("name", "birthdate", "identifier", "_id")
+OBSERVATION_PARAMS = ("patient", "subject", "code", "date")
+CONTROL_PARAMS = ("_count", "_offset", "_format")
+
+
+@dataclass(frozen=True)
+class Page:
+    resources: list[Resource]
+    total: int
+    offset: int
+    count: int
+
+
+def _values(params: Params, name: str) -> list[str]:
+    return [value for key, value in params if key == name and value != ""]
+
+
+def _paging(params: Params) -> tuple[int, int]:
+    def number(name: str, default: int) -> int:
+        raw = _values(params, name)
+        if not raw:
+            return default
+        if not raw[-1].isdigit():
+            raise bad_request(f"{name} must be a non-negative integer, got {raw[-1]!r}")
+        return int(raw[-1])
+
+    return min(number("_count", DEFAULT_COUNT), MAX_COUNT), number("_offset", 0)
+
+
+def check_known(params: Params, allowed: Sequence[str]) -> None:
+    """Unknown parameters are refused rather than ignored: a client filtering on an unsupported
+    parameter must not receive, and act on, every record of the practice."""
+    unknown = sorted({key for key, _ in params if key not in allowed and key not in CONTROL_PARAMS})
+    if unknown:
+        raise bad_request(
+            f"unsupported search parameter(s): {', '.join(unknown)}; supported: {', '.join(allowed)}"
+        )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Dates: a value is a period (a year, a month, a day, an instant); prefixes compare against it.
+
+
+def date_range(raw: str) -> tuple[datetime, datetime]:
+    """`2024` → [2024-01-01, 2025-01-01) in the practice's time zone; an instant → [t, t + 1 s)."""
+    match = _DATE.match(raw)
+    if not match:
+        raise bad_request(f"date {raw!r} is not a FHIR date (YYYY, YYYY-MM, YYYY-MM-DD or a dateTime)")
+    year, month, day, time = match.groups()
+    try:
+        if time:
+            moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=TIMEZONE)
+            return moment, moment + timedelta(seconds=1)
+        if day:
+            start = datetime(int(year), int(month), int(day), tzinfo=TIMEZONE)
+            return start, start + timedelta(days=1)
+        if month:
+            start = datetime(int(year), int(month), 1, tzinfo=TIMEZONE)
+            following = date(int(year) + int(month) // 12, int(month) % 12 + 1, 1)
+            return start, datetime(following.year, following.month, 1, tzinfo=TIMEZONE)
+        return datetime(int(year), 1, 1, tzinfo=TIMEZONE), datetime(int(year) + 1, 1, 1, tzinfo=TIMEZONE)
+    except ValueError:
+        raise bad_request(f"date {raw!r} does not exist") from None
+
+
+def date_condition(column: Any, raw: str) -> Any:
+    prefix, value = (raw[:2], raw[2:]) if raw[:2] in PREFIXES else ("eq", raw)
+    start, end = date_range(value)
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    conditions = {
+        "eq": (column >= start) & (column < end),
+        "ne": (column < start) | (column >= end),
+        "ge": column >= start,
+        "gt": column >= end,
+        "le": column < end,
+        "lt": column < start,
+        "sa": column >= end,
+        "eb": column < start,
+    }
+    if prefix not in conditions:
+        raise bad_request(f"date prefix {prefix!r} is not supported; use eq, ne, ge, gt, le, lt, sa or eb")
+    return conditions[prefix]
+
+
+def _birthdate_condition(column: Any, raw: str) -> Any:
+    prefix, value = (raw[:2], raw[2:]) if raw[:2] in PREFIXES else ("eq", raw)
+    start, end = date_range(value)
+    first, after = start.date(), end.date()
+    conditions = {
+        "eq": (column >= first) & (column < after),
+        "ne": (column < first) | (column >= after),
+        "ge": column >= first,
+        "gt": column >= after,
+        "le": column < after,
+        "lt": column < first,
+    }
+    if prefix not in conditions:
+        raise bad_request(f"birthdate prefix {prefix!r} is not supported; use eq, ne, ge, gt, le or lt")
+    return conditions[prefix]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Patient
+
+
+def _identifier_condition(raw: str) -> Any:
+    table = sources.patient_t
+    system, _, value = raw.rpartition("|")
+    if not value:
+        raise bad_request("identifier needs a value: system|value or value")
+    if system == codes.INS_NIR_OID:
+        return table.c.ins == normalise_nir(value)
+    if system == codes.LOCAL_PATIENT_ID:
+        return table.c.local_id == value
+    if system:
+        return table.c.id == None  # noqa: E711 - an identifier system we never issue matches nothing
+    return or_(table.c.ins == normalise_nir(value), table.c.local_id == value)
+
+
+def _name_condition(raw: str) -> Any:
+    """Every word must start a word of the folded names (accent- and case-insensitive)."""
+    table = sources.patient_t
+    conditions = []
+    for word in fold(raw).split():
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions.append(
+            or_(
+                table.c.search_key.startswith(escaped, escape="\\"),
+                table.c.search_key.contains(f" {escaped}", escape="\\"),
+            )
+        )
+    return conditions
+
+
+def patient_query(practice_id: int, params: Params) -> Select[Any]:
+    check_known(params, PATIENT_PARAMS)
+    table = sources.patient_t
+    query = select(table).where(table.c.practice_id == practice_id)
+    for value in _values(params, "_id"):
+        query = query.where(table.c.id.in_(value.split(",")))
+    for value in _values(params, "name"):
+        query = query.where(*_name_condition(value))
+    for value in _values(params, "birthdate"):
+        query = query.where(_birthdate_condition(table.c.birth_date, value))
+    for value in _values(params, "identifier"):
+        query = query.where(or_(*(_identifier_condition(v) for v in value.split(","))))
+    return query
+
+
+def search_patients(conn: Connection, practice_id: int, params: Params) -> Page:
+    count, offset = _paging(params)
+    query = patient_query(practice_id, params)
+    total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    table = sources.patient_t
+    rows = conn.execute(
+        query.order_by(table.c.search_key, table.c.birth_date, table.c.id).offset(offset).limit(count)
+    )
+    return Page([mapping.patient(row) for row in rows], total, offset, count)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Observation
+
+
+def _patient_id(raw: str) -> str:
+    return raw.removeprefix("Patient/").rsplit("/Patient/", 1)[-1]
+
+
+def _code_condition(raw: str, catalog: Catalog) -> Any:
+    table = sources.observation_t
+    options = []
+    for token in raw.split(","):
+        system, _, code = token.rpartition("|")
+        measure_ids = [
+            measure.id
+            for measure in catalog.measures.values()
+            if any(c["code"] == code and (not system or c["system"] == system) for c in measure.coding)
+        ]
+        if not system or system == codes.LOINC:
+            options.append(table.c.loinc == code)
+        if system == codes.LOCAL_MEASURE or not system:
+            options.append(table.c.measure_id == code)
+        if measure_ids:
+            options.append(table.c.loinc.is_(None) & table.c.measure_id.in_(measure_ids))
+    return or_(*options) if options else table.c.id == None  # noqa: E711
+
+
+def observation_query(practice_id: int, params: Params, catalog: Catalog) -> tuple[Select[Any], list[str]]:
+    """The query and the patients it names (each such read is audited against the patient)."""
+    check_known(params, OBSERVATION_PARAMS)
+    table = sources.observation_t
+    query = sources.observation_query(sources.Scope(practice_id))
+    patient_ids = [_patient_id(v) for name in ("patient", "subject") for v in _values(params, name)]
+    for value in patient_ids:
+        query = query.where(table.c.patient_id == value)
+    for value in _values(params, "code"):
+        query = query.where(_code_condition(value, catalog))
+    for value in _values(params, "date"):
+        query = query.where(date_condition(table.c.effective_at, value))
+    return query, patient_ids
+
+
+def search_observations(
+    conn: Connection, practice_id: int, params: Params, catalog: Catalog
+) -> tuple[Page, list[str]]:
+    count, offset = _paging(params)
+    query, patient_ids = observation_query(practice_id, params, catalog)
+    total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    table = sources.observation_t
+    rows = conn.execute(query.order_by(table.c.effective_at.desc(), table.c.id).offset(offset).limit(count))
+    return Page(
+        list(sources.map_observations(iter(rows), catalog, practice_id)), total, offset, count
+    ), patient_ids
+
+
+# ---------------------------------------------------------------------------------------------------
+# The searchset
+
+
+def searchset(page: Page, base: str, resource_type: str, params: Params) -> Resource:
+    kept = [(k, v) for k, v in params if k not in ("_offset", "_count")]
+
+    def url(offset: int) -> str:
+        query = urlencode([*kept, ("_count", str(page.count)), ("_offset", str(offset))])
+        return f"{base}/{resource_type}?{query}"
+
+    links = {"self": url(page.offset)}
+    if page.count and page.offset + page.count < page.total:
+        links["next"] = url(page.offset + page.count)
+    if page.offset > 0:
+        links["previous"] = url(max(0, page.offset - page.count))
+    return bundles.bundle("searchset", page.resources, base, total=page.total, links=links, mode="match")

@@ -1,0 +1,337 @@
+"""Where each resource type's rows come from: one streamed query per type, scoped to a practice.
+
+Queries are SQLAlchemy Core (no ORM identity map, so memory stays flat however many rows stream by) and
+fetch in batches (`yield_per`: `fetchmany` on SQLite, a server-side cursor on PostgreSQL). A `Scope`
+narrows them to one patient ($everything, search) or to rows changed since a time (Bulk `_since`).
+
+Only the current version of a session is exported (a correction supersedes the earlier row); an
+erroneous session is exported with status entered-in-error, as are its observations and acts.
+"""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy.engine import Connection
+
+from asalee_track.fhir import mapping
+from asalee_track.fhir.catalog import Catalog
+from asalee_track.fhir.mapping import Resource
+from asalee_track.store.tables import (
+    Alert,
+    AuditEvent,
+    CareSession,
+    Enrolment,
+    EnrolmentStatusChange,
+    Membership,
+    Observation,
+    Patient,
+    PersonalTarget,
+    Practice,
+    SessionItem,
+    User,
+)
+
+BATCH = 2000
+CLINICAL_ROLES = ("nurse", "gp")
+
+practice_t = Practice.__table__  # type: ignore[attr-defined]
+user_t = User.__table__  # type: ignore[attr-defined]
+membership_t = Membership.__table__  # type: ignore[attr-defined]
+patient_t = Patient.__table__  # type: ignore[attr-defined]
+enrolment_t = Enrolment.__table__  # type: ignore[attr-defined]
+status_change_t = EnrolmentStatusChange.__table__  # type: ignore[attr-defined]
+session_t = CareSession.__table__  # type: ignore[attr-defined]
+observation_t = Observation.__table__  # type: ignore[attr-defined]
+item_t = SessionItem.__table__  # type: ignore[attr-defined]
+alert_t = Alert.__table__  # type: ignore[attr-defined]
+audit_t = AuditEvent.__table__  # type: ignore[attr-defined]
+target_t = PersonalTarget.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Scope:
+    practice_id: int
+    patient_id: str | None = None  # one patient's compartment
+    patient_level: bool = False  # Patient/Group export: patient data only (audit events about patients)
+    since: datetime | None = None
+
+
+def _rows(conn: Connection, query: Select[Any]) -> Iterator[Any]:
+    yield from conn.execute(query.execution_options(yield_per=BATCH))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Practice and people
+
+
+def organizations(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
+    query = select(practice_t).where(practice_t.c.id == scope.practice_id)
+    if scope.since:
+        query = query.where(practice_t.c.created_at >= scope.since)
+    for row in _rows(conn, query):
+        yield mapping.organization(row)
+
+
+def _members(scope: Scope, user_ids: set[int] | None = None) -> Select[Any]:
+    query = (
+        select(user_t)
+        .join(membership_t, membership_t.c.user_id == user_t.c.id)
+        .where(membership_t.c.practice_id == scope.practice_id, user_t.c.role.in_(CLINICAL_ROLES))
+    )
+    if user_ids is not None:
+        query = select(user_t).where(user_t.c.id.in_(user_ids))  # referenced people, members or not
+    if scope.since:
+        query = query.where(user_t.c.created_at >= scope.since)
+    return query.order_by(user_t.c.id)
+
+
+def practitioners(
+    conn: Connection, scope: Scope, catalog: Catalog, user_ids: set[int] | None = None
+) -> Iterator[Resource]:
+    for row in _rows(conn, _members(scope, user_ids)):
+        yield mapping.practitioner(row)
+
+
+def practitioner_roles(
+    conn: Connection, scope: Scope, catalog: Catalog, user_ids: set[int] | None = None
+) -> Iterator[Resource]:
+    for row in _rows(conn, _members(scope, user_ids)):
+        yield mapping.practitioner_role(row, scope.practice_id)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Patients and pathways
+
+
+def patients(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
+    query = select(patient_t).where(patient_t.c.practice_id == scope.practice_id)
+    if scope.patient_id:
+        query = query.where(patient_t.c.id == scope.patient_id)
+    if scope.since:
+        query = query.where(patient_t.c.updated_at >= scope.since)
+    for row in _rows(conn, query):
+        yield mapping.patient(row)
+
+
+def _enrolments(scope: Scope) -> Select[Any]:
+    ended = (
+        select(status_change_t.c.enrolment_id, func.max(status_change_t.c.changed_at).label("ended_at"))
+        .where(status_change_t.c.status == "ended")
+        .group_by(status_change_t.c.enrolment_id)
+        .subquery()
+    )
+    query = (
+        select(enrolment_t, ended.c.ended_at)
+        .outerjoin(ended, ended.c.enrolment_id == enrolment_t.c.id)
+        .where(enrolment_t.c.practice_id == scope.practice_id)
+    )
+    if scope.patient_id:
+        query = query.where(enrolment_t.c.patient_id == scope.patient_id)
+    if scope.since:
+        changed = exists().where(
+            status_change_t.c.enrolment_id == enrolment_t.c.id, status_change_t.c.changed_at >= scope.since
+        )
+        retargeted = exists().where(
+            target_t.c.patient_id == enrolment_t.c.patient_id,
+            or_(target_t.c.set_at >= scope.since, target_t.c.ended_at >= scope.since),
+        )
+        query = query.where(or_(enrolment_t.c.created_at >= scope.since, changed, retargeted))
+    return query.order_by(enrolment_t.c.start_date, enrolment_t.c.id)
+
+
+def personal_targets(conn: Connection, scope: Scope) -> dict[str, mapping.PersonalTargets]:
+    """patient id → measure id → the personal target in force (not ended). Small: loaded once."""
+    query = (
+        select(
+            target_t.c.patient_id,
+            target_t.c.measure_id,
+            target_t.c.min_value,
+            target_t.c.max_value,
+            target_t.c.reason,
+        )
+        .join(patient_t, patient_t.c.id == target_t.c.patient_id)
+        .where(patient_t.c.practice_id == scope.practice_id, target_t.c.ended_at.is_(None))
+        .order_by(target_t.c.set_at, target_t.c.id)
+    )
+    if scope.patient_id:
+        query = query.where(target_t.c.patient_id == scope.patient_id)
+    found: dict[str, dict[str, tuple[float | None, float | None, str | None]]] = {}
+    for row in conn.execute(query):
+        found.setdefault(row.patient_id, {})[row.measure_id] = (row.min_value, row.max_value, row.reason)
+    return found  # type: ignore[return-value]
+
+
+def conditions(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
+    for row in _rows(conn, _enrolments(scope)):
+        yield mapping.condition(row, catalog.pathway(row.protocol_id))
+
+
+def care_plans(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
+    personal = personal_targets(conn, scope)
+    for row in _rows(conn, _enrolments(scope)):
+        ended = row.ended_at
+        ended_on = ended.date() if isinstance(ended, datetime) else None
+        yield mapping.care_plan(row, catalog.pathway(row.protocol_id), ended_on, personal.get(row.patient_id))
+
+
+def goals(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
+    personal = personal_targets(conn, scope)
+    for row in _rows(conn, _enrolments(scope)):
+        yield from mapping.goals(row, catalog.pathway(row.protocol_id), personal.get(row.patient_id))
+
+
+def consents(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
+    for row in _rows(conn, _enrolments(scope)):
+        yield mapping.consent(row, catalog.pathway(row.protocol_id))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Sessions and what was done in them
+
+
+def _current_sessions(scope: Scope) -> list[Any]:
+    """Conditions on care_session shared by every session-derived query."""
+    where = [session_t.c.practice_id == scope.practice_id, session_t.c.superseded_by_id.is_(None)]
+    if scope.patient_id:
+        where.append(session_t.c.patient_id == scope.patient_id)
+    if scope.since:
+        where.append(session_t.c.created_at >= scope.since)
+    return where
+
+
+def condition_ids(conn: Connection, scope: Scope) -> dict[str, dict[str, str]]:
+    """patient id → protocol id → Condition id: small (one entry per enrolment), loaded once per export
+    so that each Encounter can say which pathways it served."""
+    query = select(enrolment_t.c.patient_id, enrolment_t.c.protocol_id, enrolment_t.c.id).where(
+        enrolment_t.c.practice_id == scope.practice_id
+    )
+    if scope.patient_id:
+        query = query.where(enrolment_t.c.patient_id == scope.patient_id)
+    found: dict[str, dict[str, str]] = {}
+    for row in conn.execute(query.order_by(enrolment_t.c.start_date)):
+        found.setdefault(row.patient_id, {})[row.protocol_id] = mapping.condition_id(row.id)
+    return found
+
+
+def encounters(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
+    reasons = condition_ids(conn, scope)
+    query = select(session_t).where(*_current_sessions(scope)).order_by(session_t.c.started_at)
+    for row in _rows(conn, query):
+        yield mapping.encounter(row, reasons.get(row.patient_id))
+
+
+def observation_query(scope: Scope) -> Select[Any]:
+    return (
+        select(
+            observation_t,
+            session_t.c.nurse_id.label("s_nurse_id"),
+            session_t.c.status.label("s_status"),
+        )
+        .join(session_t, session_t.c.id == observation_t.c.session_id)
+        .where(*_current_sessions(scope))
+    )
+
+
+def observations(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
+    yield from map_observations(_rows(conn, observation_query(scope)), catalog, scope.practice_id)
+
+
+def map_observations(rows: Iterator[Any], catalog: Catalog, practice_id: int) -> Iterator[Resource]:
+    build = mapping.observation
+    for row in rows:
+        yield build(row, catalog, row.s_nurse_id, practice_id, row.s_status)
+
+
+def _acts(conn: Connection, scope: Scope) -> Iterator[tuple[Any, SimpleNamespace]]:
+    query = (
+        select(
+            item_t,
+            session_t.c.patient_id.label("s_patient_id"),
+            session_t.c.practice_id.label("s_practice_id"),
+            session_t.c.nurse_id.label("s_nurse_id"),
+            session_t.c.started_at.label("s_started_at"),
+            session_t.c.status.label("s_status"),
+        )
+        .join(session_t, session_t.c.id == item_t.c.session_id)
+        .where(item_t.c.kind == "act", *_current_sessions(scope))
+    )
+    for row in _rows(conn, query):
+        session = SimpleNamespace(
+            id=row.session_id,
+            patient_id=row.s_patient_id,
+            practice_id=row.s_practice_id,
+            nurse_id=row.s_nurse_id,
+            started_at=row.s_started_at,
+            status=row.s_status,
+        )
+        yield row, session
+
+
+def _act_resources(resource_type: str) -> Callable[[Connection, Scope, Catalog], Iterator[Resource]]:
+    def stream(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
+        for item, session in _acts(conn, scope):
+            act = catalog.act(item.protocol_id, item.item_id)
+            if mapping.act_resource_type(act) == resource_type:
+                yield mapping.delegated_act(item, session, act)  # type: ignore[arg-type]
+
+    return stream
+
+
+def flags(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
+    query = select(alert_t).where(alert_t.c.practice_id == scope.practice_id)
+    if scope.patient_id:
+        query = query.where(alert_t.c.patient_id == scope.patient_id)
+    if scope.since:
+        query = query.where(or_(alert_t.c.raised_at >= scope.since, alert_t.c.acknowledged_at >= scope.since))
+    for row in _rows(conn, query.order_by(alert_t.c.raised_at)):
+        yield mapping.flag(row)
+
+
+def audit_events(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
+    query = (
+        select(audit_t, user_t.c.role.label("u_role"), user_t.c.display_name.label("u_name"))
+        .outerjoin(user_t, user_t.c.id == audit_t.c.user_id)
+        .where(audit_t.c.practice_id == scope.practice_id)
+    )
+    if scope.patient_id:
+        query = query.where(audit_t.c.patient_id == scope.patient_id)
+    elif scope.patient_level:
+        query = query.where(audit_t.c.patient_id.is_not(None))
+    if scope.since:
+        query = query.where(audit_t.c.at >= scope.since)
+    for row in _rows(conn, query.order_by(audit_t.c.id)):
+        yield mapping.audit_event(row, row.u_role, row.u_name)
+
+
+Stream = Callable[[Connection, Scope, Catalog], Iterator[Resource]]
+
+# Every type the server can emit, in the order exports write them (referenced resources first).
+STREAMS: dict[str, Stream] = {
+    "Organization": organizations,
+    "Practitioner": practitioners,
+    "PractitionerRole": practitioner_roles,
+    "Patient": patients,
+    "Condition": conditions,
+    "CarePlan": care_plans,
+    "Goal": goals,
+    "Consent": consents,
+    "Encounter": encounters,
+    "Observation": observations,
+    "Procedure": _act_resources("Procedure"),
+    "ServiceRequest": _act_resources("ServiceRequest"),
+    "Flag": flags,
+    "AuditEvent": audit_events,
+}
+RESOURCE_TYPES = tuple(STREAMS)
+# A patient's compartment: what $everything returns (people and the practice are added as referenced).
+PATIENT_TYPES = tuple(
+    t for t in RESOURCE_TYPES if t not in ("Organization", "Practitioner", "PractitionerRole", "AuditEvent")
+)
+
+
+def stream(conn: Connection, resource_type: str, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
+    return STREAMS[resource_type](conn, scope, catalog)
