@@ -132,11 +132,11 @@ def due_for_patient(
     ).all():
         protocol = protocols.get(row.protocol_id)
         if protocol is not None:
-            result[row.protocol_id] = _due(protocol, latest, row.start_date, now, snoozed)
+            result[row.protocol_id] = due_from_latest(protocol, latest, row.start_date, now, snoozed)
     return result
 
 
-def _due(
+def due_from_latest(
     protocol,
     latest: dict[str, datetime],
     since: date,
@@ -218,7 +218,9 @@ def worklist(
             continue
         due = [
             (protocol_id, item)
-            for item in _due(protocol, latest.get(patient_id, {}), start, now, snoozed.get(patient_id))
+            for item in due_from_latest(
+                protocol, latest.get(patient_id, {}), start, now, snoozed.get(patient_id)
+            )
             if item.status != "ok"
         ]
         entry = items.setdefault(patient_id, WorkItem(patient=None, status="ok"))  # type: ignore[arg-type]

@@ -30,6 +30,7 @@ from asalee_track.web.routes import (
     fhir,
     imports,
     patients,
+    reports,
     review,
     sessions,
     tokens,
@@ -86,7 +87,19 @@ def create_app(
     app.state.templates = make_templates(settings.templates_dir)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (auth, worklist, imports, patients, enrolments, sessions, review, admin, tokens, fhir):
+    for module in (
+        auth,
+        worklist,
+        imports,
+        patients,
+        enrolments,
+        sessions,
+        review,
+        reports,
+        admin,
+        tokens,
+        fhir,
+    ):
         app.include_router(module.router)
     _add_middleware(app, settings)
     _add_error_pages(app)
