@@ -31,7 +31,9 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def live_server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    # No lifespan: its export worker would outlive these tests and race the Bulk Data tests for jobs.
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15

@@ -40,7 +40,8 @@ def test_too_many_failures_lock_the_email_even_with_the_right_password(browser, 
 def test_logins_are_audited_success_and_failure(browser, world, db) -> None:
     browser.login(world.nurse.email, "nope")
     browser.login(world.nurse.email)
-    outcomes = [e.outcome for e in db.exec(select(AuditEvent).where(AuditEvent.action == "login")).all()]
+    events = db.exec(select(AuditEvent).where(AuditEvent.action == "login").order_by(AuditEvent.id)).all()
+    outcomes = [e.outcome for e in events]
     assert outcomes == ["failure", "success"]
 
 

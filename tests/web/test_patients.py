@@ -79,7 +79,9 @@ def test_another_practices_patient_is_not_found(browser, world, make_patient) ->
 def test_reads_and_writes_of_a_record_are_audited(as_nurse, make_patient, db) -> None:
     patient = make_patient()
     as_nurse.get(f"/patients/{patient.id}")
-    events = db.exec(select(AuditEvent).where(AuditEvent.patient_id == patient.id)).all()
+    events = db.exec(
+        select(AuditEvent).where(AuditEvent.patient_id == patient.id).order_by(AuditEvent.id)
+    ).all()
     assert [e.action for e in events] == ["create", "read"]
 
 

@@ -60,7 +60,8 @@ def test_saving_keeps_the_typed_value_and_stores_the_canonical_one(as_nurse, mak
     assert rows["bmi"].computed and round(rows["bmi"].value_num, 1) == 26.9
     items = {(i.kind, i.item_id) for i in db.exec(select(SessionItem)).all()}
     assert items == {("education", "alimentation"), ("act", "prescrire-hba1c")}
-    actions = db.exec(select(AuditEvent.action).where(AuditEvent.object_type == "Encounter")).all()
+    query = select(AuditEvent.action).where(AuditEvent.object_type == "Encounter").order_by(AuditEvent.id)
+    actions = db.exec(query).all()
     assert actions == ["create", "read"]  # saved, then shown back to the nurse
 
 
