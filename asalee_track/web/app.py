@@ -26,6 +26,7 @@ from asalee_track.web.rendering import is_htmx, render
 from asalee_track.web.routes import (
     admin,
     auth,
+    concertations,
     enrolments,
     fhir,
     imports,
@@ -96,6 +97,7 @@ def create_app(
         sessions,
         review,
         reports,
+        concertations,
         admin,
         tokens,
         fhir,

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from asalee_track.care import accounts, enrolment, patients, sessions
+from asalee_track.care import accounts, concertation, enrolment, patients, sessions
 from asalee_track.care.errors import Invalid
 from asalee_track.protocols import ProtocolSet
 from asalee_track.web.deps import Clinician, DbSession, Protocols
@@ -86,6 +86,7 @@ def patient_page(
             "protocols": protocols,
             "alerts": sessions.open_alerts(db, actor, patient.id),
             "timeline": sessions.timeline(db, actor, patient.id),
+            "discussions": concertation.for_patient(db, actor, patient.id),
             "errors": errors or {},
         },
         status_code,
