@@ -157,12 +157,11 @@ class WorkItem:
     pathways: list[str] = field(default_factory=list)
     last_nurse_id: int | None = None
 
-    @property
-    def urgency(self) -> tuple:  # type: ignore[type-arg]
+    def urgency(self, name: str) -> tuple:  # type: ignore[type-arg]
         severity = min((SEVERITY_RANK.get(a.severity, 3) for a in self.alerts), default=9)
         worst = min((STATUS_RANK[item.status] for _, item in self.due), default=9)
         oldest = min((item.due_at for _, item in self.due), default=datetime.max.replace(tzinfo=UTC))
-        return (severity, worst, oldest, self.patient.search_key)
+        return (severity, worst, oldest, name)
 
 
 @dataclass
@@ -237,12 +236,16 @@ def worklist(
     wanted = {"todo": ("alert", "overdue", "due"), "lost": ("lost",)}.get(show, ("alert", "overdue", "due"))
     selected = {pid: e for pid, e in items.items() if e.status in wanted}
     if nurse_id:
-        selected = {
-            pid: e for pid, e in selected.items() if pid in _followed_by(db, nurse_id, list(selected))
-        }
-    _attach_patients(db, selected)
-    ordered = sorted(selected.values(), key=lambda e: e.urgency)
-    return Worklist(ordered[offset : offset + limit], len(ordered), counts)
+        seen = _followed_by(db, nurse_id, list(selected))
+        selected = {pid: e for pid, e in selected.items() if pid in seen}
+    # Sorted on names only: whole patient records are loaded for the page shown, not the whole practice.
+    names = dict(
+        db.exec(select(Patient.id, Patient.search_key).where(Patient.practice_id == actor.practice_id)).all()
+    )
+    ordered = sorted(selected.items(), key=lambda pair: pair[1].urgency(names.get(pair[0], "")))
+    page = dict(ordered[offset : offset + limit])
+    _attach_patients(db, page)
+    return Worklist(list(page.values()), len(ordered), counts)
 
 
 def _status(entry: WorkItem) -> str:

@@ -75,7 +75,8 @@ def save(
         if replay is None:
             raise
         return SaveResult(replay, [], replayed=True)
-    _write_contents(db, protocols, session, parsed, status="final")
+    prior = standing(db, patient.id)
+    written = _write_contents(db, protocols, session, parsed, "final", prior)
     followup.refresh_latest(db, patient.id, actor.practice_id)
     audit.record(
         db,
@@ -86,7 +87,7 @@ def save(
         patient_id=patient.id,
         detail=f"{len(parsed.readings)} measures, pathways {', '.join(pathways)}",
     )
-    alerts = _raise_alerts(db, actor, protocols, session, now)
+    alerts = _raise_alerts(db, actor, protocols, session, now, sorted(prior + written, key=_when))
     return SaveResult(session, alerts)
 
 
@@ -105,13 +106,23 @@ def _by_key(db: Session, actor: Actor, key: str | None) -> CareSession | None:
     ).first()
 
 
+History = list[tuple[str, Obs]]  # (observation id, value): what the rules and computations read
+
+
 def _write_contents(
-    db: Session, protocols: ProtocolSet, session: CareSession, parsed: ParsedSession, status: str
-) -> None:
+    db: Session,
+    protocols: ProtocolSet,
+    session: CareSession,
+    parsed: ParsedSession,
+    status: str,
+    prior: History,
+) -> History:
+    """Write the session's values, computed ones included; return them as history entries."""
+    rows = []
     for measure_id, (form_field, reading) in parsed.readings.items():
         measure = form_field.measure
         coded = isinstance(reading.value, str)
-        db.add(
+        rows.append(
             Observation(
                 session_id=session.id,
                 patient_id=session.patient_id,
@@ -127,7 +138,8 @@ def _write_contents(
                 status=status,
             )
         )
-    _write_computed(db, protocols, session, parsed, status)
+    rows.extend(_computed(protocols, session, parsed, status, prior))
+    db.add_all(rows)
     for protocol_id, topic_id in parsed.education:
         db.add(
             SessionItem(session_id=session.id, kind="education", protocol_id=protocol_id, item_id=topic_id)
@@ -139,6 +151,11 @@ def _write_contents(
             )
         )
     db.flush()
+    return [(row.id, _as_obs(row)) for row in rows]
+
+
+def _when(entry: tuple[str, Obs]) -> datetime:
+    return entry[1].effective
 
 
 def _code_system(measure: object, value: float | str) -> str | None:
@@ -148,13 +165,13 @@ def _code_system(measure: object, value: float | str) -> str | None:
     return getattr(coded, "system", None) if coded else None
 
 
-def _write_computed(
-    db: Session, protocols: ProtocolSet, session: CareSession, parsed: ParsedSession, status: str
-) -> None:
+def _computed(
+    protocols: ProtocolSet, session: CareSession, parsed: ParsedSession, status: str, prior: History
+) -> list[Observation]:
     """BMI and the like, from this session's values and the latest earlier ones (height)."""
     entered = {measure_id: reading.value for measure_id, (_f, reading) in parsed.readings.items()}
-    history = current_history(db, session.patient_id, before=session.started_at)
-    written: set[str] = set()
+    history = [obs for _, obs in prior if obs.effective < session.started_at]
+    written: dict[str, Observation] = {}
     for protocol_id in session.pathways:
         protocol = protocols.get(protocol_id)
         if protocol is None:
@@ -163,25 +180,31 @@ def _write_computed(
             if measure_id in written or measure_id in entered:
                 continue
             measure = protocol.measure(measure_id)
-            written.add(measure_id)
-            db.add(
-                Observation(
-                    session_id=session.id,
-                    patient_id=session.patient_id,
-                    measure_id=measure_id,
-                    loinc=measure.loinc,
-                    value_num=value,
-                    unit=measure.unit,
-                    computed=True,
-                    effective_at=session.started_at,
-                    status=status,
-                )
+            written[measure_id] = Observation(
+                session_id=session.id,
+                patient_id=session.patient_id,
+                measure_id=measure_id,
+                loinc=measure.loinc,
+                value_num=value,
+                unit=measure.unit,
+                computed=True,
+                effective_at=session.started_at,
+                status=status,
             )
+    return list(written.values())
 
 
-def _current_rows(db: Session, patient_id: str, before: datetime | None = None) -> list[Observation]:
+def standing(db: Session, patient_id: str) -> History:
+    """The patient's values that stand, oldest first: superseded versions and errors left out.
+    Columns only: a decade of follow-up is hundreds of rows, read at every save."""
     query = (
-        select(Observation)
+        select(
+            Observation.id,
+            Observation.measure_id,
+            Observation.value_num,
+            Observation.value_code,
+            Observation.effective_at,
+        )
         .join(CareSession, col(CareSession.id) == Observation.session_id)
         .where(
             Observation.patient_id == patient_id,
@@ -190,28 +213,31 @@ def _current_rows(db: Session, patient_id: str, before: datetime | None = None) 
         )
         .order_by(Observation.effective_at)
     )
-    if before is not None:
-        query = query.where(Observation.effective_at < before)
-    return list(db.exec(query).all())
+    return [
+        (row_id, _obs(measure_id, number, code, when))
+        for row_id, measure_id, number, code, when in db.exec(query).all()
+    ]
+
+
+def _obs(measure_id: str, number: float | None, code: str | None, when: datetime) -> Obs:
+    value: float | str = code if code is not None else float(number or 0.0)
+    return Obs(measure_id, value, when if when.tzinfo else when.replace(tzinfo=UTC))
 
 
 def _as_obs(row: Observation) -> Obs:
-    value: float | str = row.value_code if row.value_code is not None else float(row.value_num or 0.0)
-    return Obs(row.measure_id, value, row.effective_at)
+    return _obs(row.measure_id, row.value_num, row.value_code, row.effective_at)
 
 
-def current_history(db: Session, patient_id: str, before: datetime | None = None) -> list[Obs]:
-    """The patient's values that stand: superseded versions and errors left out."""
-    return [_as_obs(row) for row in _current_rows(db, patient_id, before)]
+def current_history(db: Session, patient_id: str) -> list[Obs]:
+    return [obs for _, obs in standing(db, patient_id)]
 
 
 def _raise_alerts(
-    db: Session, actor: Actor, protocols: ProtocolSet, session: CareSession, now: datetime
+    db: Session, actor: Actor, protocols: ProtocolSet, session: CareSession, now: datetime, standing: History
 ) -> list[Alert]:
     """Evaluate every pathway's rules; one open alert per rule and patient, never a duplicate."""
-    rows = _current_rows(db, session.patient_id)
-    history = [_as_obs(row) for row in rows]
-    ids = {id(obs): row.id for obs, row in zip(history, rows, strict=True)}
+    history = [obs for _, obs in standing]
+    ids = {id(obs): row_id for row_id, obs in standing}
     personal = targets.current(db, session.patient_id)
     open_rules = set(
         db.exec(
@@ -304,7 +330,8 @@ def amend(
     db.flush()
     old.superseded_by_id = new.id
     db.add(old)
-    _write_contents(db, protocols, new, parsed, status="amended")
+    prior = standing(db, new.patient_id)  # the superseded version is already out of it
+    written = _write_contents(db, protocols, new, parsed, "amended", prior)
     followup.refresh_latest(db, new.patient_id, new.practice_id)
     _close_alerts_on(db, actor, old.id, N_("Session corrected"))
     audit.record(
@@ -316,7 +343,7 @@ def amend(
         patient_id=new.patient_id,
         detail=f"version {new.version} supersedes {old.id}",
     )
-    return SaveResult(new, _raise_alerts(db, actor, protocols, new, now))
+    return SaveResult(new, _raise_alerts(db, actor, protocols, new, now, sorted(prior + written, key=_when)))
 
 
 def mark_entered_in_error(db: Session, actor: Actor, session_id: str, reason: str) -> CareSession:

@@ -21,6 +21,7 @@ duration validation); protocol and observations are duck-typed.
 from __future__ import annotations
 
 import calendar
+from functools import cached_property
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -46,11 +47,12 @@ class Duration:
     minutes: int = 0
     seconds: int = 0
 
-    @property
+    # Cached: the worklist adds durations hundreds of thousands of times per page.
+    @cached_property
     def total_months(self) -> int:
         return self.years * 12 + self.months
 
-    @property
+    @cached_property
     def fixed(self) -> timedelta:
         """The part with a fixed length (weeks and below)."""
         return timedelta(
@@ -100,7 +102,7 @@ def add_months(moment: datetime, months: int) -> datetime:
     """Calendar month arithmetic, clamping the day (31 Jan + 1 month → 28/29 Feb)."""
     index = moment.year * 12 + (moment.month - 1) + months
     year, month = divmod(index, 12)
-    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    day = moment.day if moment.day <= 28 else min(moment.day, calendar.monthrange(year, month + 1)[1])
     return moment.replace(year=year, month=month + 1, day=day)
 
 
@@ -108,7 +110,7 @@ def add_duration(moment: datetime, duration: Duration | str, sign: int = 1) -> d
     """``moment + duration`` (``sign=-1``: minus). Months first, then the fixed part, as ISO 8601 says."""
     parsed = _as_duration(duration)
     shifted = add_months(moment, sign * parsed.total_months) if parsed.total_months else moment
-    return shifted + sign * parsed.fixed
+    return shifted + sign * parsed.fixed if parsed.fixed else shifted
 
 
 def as_utc(moment: date | datetime) -> datetime:
