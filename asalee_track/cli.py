@@ -36,6 +36,11 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     """Upgrade the database, then serve the web application."""
     import uvicorn
 
+    _, errors = check_paths([get_settings().protocols_dir])
+    if errors:  # refuse to start on a broken protocol, saying what to fix, rather than half-run
+        for error in errors:
+            typer.echo(str(error), err=True)
+        raise typer.Exit(1)
     migrate.upgrade(_engine())
     uvicorn.run(
         "asalee_track.web.main:app",

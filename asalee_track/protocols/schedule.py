@@ -21,11 +21,11 @@ duration validation); protocol and observations are duck-typed.
 from __future__ import annotations
 
 import calendar
-from functools import cached_property
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:

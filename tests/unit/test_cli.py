@@ -88,3 +88,15 @@ def test_protocols_check_lists_errors_and_fails(tmp_path: Path) -> None:
     result = runner.invoke(app, ["protocols", "check", str(broken)])
     assert result.exit_code == 1
     assert "broken.yaml:3:1: unknown key 'titel'" in result.output
+
+
+def test_serve_refuses_to_start_on_a_broken_protocol(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "x.yaml").write_text("id: x\nversion: '2026.1'\ntitel: {fr: X, en: X}\n")
+    monkeypatch.setenv("ASALEE_PROTOCOLS_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["serve", "--port", "1"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 1
+    assert "x.yaml:3:1: unknown key 'titel'" in result.output
