@@ -9,12 +9,12 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session, select
 
-from asalee_track.care import accounts, audit, enrolment, patients, sessions
+from asalee_track.care import accounts, alerts, audit, enrolment, patients, sessions
 from asalee_track.care.actor import Actor
 from asalee_track.care.identity import nir_key
 from asalee_track.i18n import TIMEZONE, local_today
 from asalee_track.protocols import ProtocolSet
-from asalee_track.store.tables import Practice
+from asalee_track.store.tables import Alert, Practice, User
 
 DEMO_PASSWORD = "demo-asalee-2026"
 TEAM = (
@@ -126,6 +126,7 @@ def create_demo(
             _PatientStory(rng, patient.id, sex, today).write(
                 db, actor, protocols, str(gp_ids[index % 2]), index
             )
+    _acknowledge_old_alerts(db, users["gp"], practice.id, today)
     audit.record(
         db,
         None,
@@ -273,3 +274,12 @@ class _PatientStory:
             **values,
         }
         sessions.save(db, actor, protocols, self.patient_id, form, now=now)
+
+
+def _acknowledge_old_alerts(db: Session, gp: User, practice_id: int, today: date) -> None:
+    """A real practice's GP has seen the older alerts: only the last weeks' remain open."""
+    assert gp.id is not None
+    actor = Actor(user_id=gp.id, practice_id=practice_id, role="gp", display_name=gp.display_name)
+    cutoff = datetime.combine(today - timedelta(days=45), time(0), tzinfo=UTC)
+    for alert_id in db.exec(select(Alert.id).where(Alert.status == "open", Alert.raised_at < cutoff)).all():
+        alerts.acknowledge(db, actor, alert_id, "Vu en consultation")

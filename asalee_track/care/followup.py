@@ -228,6 +228,7 @@ def worklist(
     for patient_id, alerts in open_alerts.items():
         items.setdefault(patient_id, WorkItem(patient=None, status="ok")).alerts = alerts  # type: ignore[arg-type]
     for entry in items.values():
+        entry.due = _one_per_measure(entry.due)
         entry.status = _status(entry)
     counts = {
         status: sum(1 for e in items.values() if e.status == status)
@@ -246,6 +247,14 @@ def worklist(
     page = dict(ordered[offset : offset + limit])
     _attach_patients(db, page)
     return Worklist(list(page.values()), len(ordered), counts)
+
+
+def _one_per_measure(due: list[tuple[str, DueItem]]) -> list[tuple[str, DueItem]]:
+    """A measure two pathways schedule (weight, activity) is listed once, at its earliest due date."""
+    first: dict[str, tuple[str, DueItem]] = {}
+    for protocol_id, item in sorted(due, key=lambda pair: pair[1].due_at):
+        first.setdefault(item.measure, (protocol_id, item))
+    return list(first.values())
 
 
 def _status(entry: WorkItem) -> str:
