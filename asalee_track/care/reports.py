@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from asalee_track.care import targets
 from asalee_track.care.actor import Actor
 from asalee_track.care.errors import Forbidden
-from asalee_track.care.followup import due_from_latest
+from asalee_track.care.followup import due_from_latest, latest_times
 from asalee_track.protocols import ProtocolSet, add_duration, parse_duration
 from asalee_track.protocols.schedule import DEFAULT_GRACE
 from asalee_track.store.tables import CareSession, Enrolment, MeasureLatest, Observation
@@ -128,13 +128,7 @@ def _activity(db: Session, actor: Actor, now: datetime, figures: dict[str, Pathw
 
 
 def _latest(db: Session, actor: Actor) -> tuple[dict[str, dict[str, datetime]], dict[tuple[str, str], float]]:
-    times: dict[str, dict[str, datetime]] = defaultdict(dict)
-    for patient_id, measure_id, last_at in db.exec(
-        select(MeasureLatest.patient_id, MeasureLatest.measure_id, MeasureLatest.last_at).where(
-            MeasureLatest.practice_id == actor.practice_id
-        )
-    ).all():
-        times[patient_id][measure_id] = last_at
+    times = latest_times(db, actor.practice_id)
     values: dict[tuple[str, str], float] = {}
     rows = db.exec(
         select(Observation.patient_id, Observation.measure_id, Observation.value_num)
