@@ -251,10 +251,8 @@ def worklist(
         seen = _followed_by(db, nurse_id, list(selected))
         selected = {pid: e for pid, e in selected.items() if pid in seen}
     # Sorted on names only: whole patient records are loaded for the page shown, not the whole practice.
-    names = (
-        dict(db.exec(select(Patient.id, Patient.search_key).where(col(Patient.id).in_(list(selected)))).all())
-        if len(selected) <= 2000
-        else {}
+    names = dict(
+        db.exec(select(Patient.id, Patient.search_key).where(Patient.practice_id == actor.practice_id)).all()
     )
     ordered = sorted(selected.items(), key=lambda pair: pair[1].urgency(names.get(pair[0], "")))
     page = dict(ordered[offset : offset + limit])
