@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
-from asalee_track.care import audit
+from asalee_track.care import audit, followup
 from asalee_track.care.actor import Actor
 from asalee_track.care.errors import Forbidden, Invalid, NotFound
 from asalee_track.care.patients import CLINICAL_ROLES, find_gp, parse_date, scoped_patient
@@ -77,6 +77,7 @@ def enrol(
             enrolment_id=enrolment.id, status="active", changed_by=actor.user_id, reason=None
         )
     )
+    followup.refresh_schedule(db, protocols, patient.id, actor.practice_id)
     audit.record(
         db,
         actor,
@@ -113,7 +114,9 @@ def _open_enrolment(db: Session, patient_id: str, protocol_id: str) -> Enrolment
     ).first()
 
 
-def change_status(db: Session, actor: Actor, enrolment_id: str, action: str, reason: str) -> Enrolment:
+def change_status(
+    db: Session, actor: Actor, protocols: ProtocolSet, enrolment_id: str, action: str, reason: str
+) -> Enrolment:
     """Pause, resume or end. Pausing and ending need a reason, kept in the enrolment's history."""
     if actor.role not in CLINICAL_ROLES:
         raise Forbidden()
@@ -145,6 +148,7 @@ def change_status(db: Session, actor: Actor, enrolment_id: str, action: str, rea
         detail=f"{action}: {reason}" if reason else action,
     )
     db.flush()
+    followup.refresh_schedule(db, protocols, enrolment.patient_id, enrolment.practice_id)
     return enrolment
 
 

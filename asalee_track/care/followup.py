@@ -6,6 +6,7 @@ last value (or since enrolment), *overdue* after the grace period, *lost to foll
 more than 12 months. Lost patients are counted apart, not put on the morning list.
 """
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -21,8 +22,10 @@ from asalee_track.i18n import N_
 from asalee_track.protocols import DueItem, Obs, ProtocolSet, due_items
 from asalee_track.store.tables import (
     Alert,
+    AppState,
     CareSession,
     Enrolment,
+    MeasureDue,
     MeasureLatest,
     Observation,
     Patient,
@@ -60,6 +63,70 @@ def refresh_latest(db: Session, patient_id: str, practice_id: int) -> None:
     db.flush()
 
 
+def refresh(db: Session, protocols: ProtocolSet, patient_id: str, practice_id: int) -> None:
+    """Rebuild the patient's derived rows (latest times, then the schedule built on them)."""
+    refresh_latest(db, patient_id, practice_id)
+    refresh_schedule(db, protocols, patient_id, practice_id)
+
+
+def refresh_schedule(db: Session, protocols: ProtocolSet, patient_id: str, practice_id: int) -> None:
+    """When each scheduled measure of the patient's active pathways falls due, overdue, lost.
+    Time-independent (a snooze is stored by its end date), so it stays right as days pass."""
+    db.exec(delete(MeasureDue).where(col(MeasureDue.patient_id) == patient_id))  # type: ignore[call-overload]
+    latest = {
+        row.measure_id: row.last_at
+        for row in db.exec(select(MeasureLatest).where(MeasureLatest.patient_id == patient_id)).all()
+    }
+    snoozed = db.exec(
+        select(func.max(ReminderSnooze.until)).where(ReminderSnooze.patient_id == patient_id)
+    ).one()
+    enrolments = db.exec(
+        select(Enrolment.protocol_id, Enrolment.start_date).where(
+            Enrolment.patient_id == patient_id, Enrolment.status == "active"
+        )
+    ).all()
+    # `now` only decides the status, which is not stored.
+    now = datetime.now(UTC)
+    for protocol_id, start in enrolments:
+        protocol = protocols.get(protocol_id)
+        if protocol is None:
+            continue
+        for item in due_from_latest(protocol, latest, start, now, snoozed):
+            db.add(
+                MeasureDue(
+                    patient_id=patient_id,
+                    protocol_id=protocol_id,
+                    measure_id=item.measure,
+                    practice_id=practice_id,
+                    due_at=item.due_at,
+                    overdue_at=item.overdue_at,
+                    lost_at=item.lost_at,
+                )
+            )
+    db.flush()
+
+
+def schedule_fingerprint(protocols: ProtocolSet) -> str:
+    """Changes whenever a protocol's intervals could: then every stored schedule is rebuilt."""
+    text = "|".join(f"{p.id}:{p.version}:{p.model_dump_json()}" for p in protocols.all())
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def ensure_schedules(db: Session, protocols: ProtocolSet) -> bool:
+    """Rebuild every patient's schedule if the protocols changed since it was built. True if rebuilt."""
+    fingerprint = schedule_fingerprint(protocols)
+    state = db.get(AppState, "schedule_fingerprint")
+    if state is not None and state.value == fingerprint:
+        return False
+    for patient_id, practice_id in db.exec(
+        select(Enrolment.patient_id, Enrolment.practice_id).where(Enrolment.status == "active").distinct()
+    ).all():
+        refresh_schedule(db, protocols, patient_id, practice_id)
+    db.merge(AppState(key="schedule_fingerprint", value=fingerprint))
+    db.flush()
+    return True
+
+
 def latest_times(db: Session, practice_id: int) -> dict[str, dict[str, datetime]]:
     """When each measure was last taken, for every patient of the practice.
 
@@ -78,7 +145,14 @@ def latest_times(db: Session, practice_id: int) -> dict[str, dict[str, datetime]
 
 
 def snooze(
-    db: Session, actor: Actor, patient_id: str, reason: str, days: str, comment: str, today: date
+    db: Session,
+    actor: Actor,
+    protocols: ProtocolSet,
+    patient_id: str,
+    reason: str,
+    days: str,
+    comment: str,
+    today: date,
 ) -> ReminderSnooze:
     if actor.role not in CLINICAL_ROLES:
         raise Invalid({"reason": (N_("Only the care team can snooze reminders."), {})})
@@ -99,6 +173,7 @@ def snooze(
     )
     db.add(row)
     db.flush()
+    refresh_schedule(db, protocols, patient.id, actor.practice_id)
     audit.record(
         db,
         actor,
@@ -203,41 +278,18 @@ def worklist(
     morning list) or "lost" (overdue for more than a year)."""
     if actor.role not in CLINICAL_ROLES:
         raise Invalid({"form": (N_("Only the care team has a worklist."), {})})
-    enrolments = db.exec(
-        select(Enrolment.patient_id, Enrolment.protocol_id, Enrolment.start_date).where(
-            Enrolment.practice_id == actor.practice_id,
-            Enrolment.status == "active",
-            *([Enrolment.protocol_id == pathway] if pathway else []),
-        )
-    ).all()
-    latest = latest_times(db, actor.practice_id)
-    snoozed = _snoozes(db, None, actor.practice_id, now.date())
-    open_alerts: dict[str, list[Alert]] = defaultdict(list)
-    for alert in db.exec(
+    items: dict[str, WorkItem] = {}
+    for patient_id, protocol_id, item in _due_rows(db, actor.practice_id, now, pathway):
+        items.setdefault(patient_id, WorkItem(patient=None, status="ok")).due.append((protocol_id, item))  # type: ignore[arg-type]
+    alerts = db.exec(
         select(Alert).where(
             Alert.practice_id == actor.practice_id,
             Alert.status == "open",
             *([Alert.protocol_id == pathway] if pathway else []),
         )
-    ).all():
-        open_alerts[alert.patient_id].append(alert)
-    items: dict[str, WorkItem] = {}
-    for patient_id, protocol_id, start in enrolments:
-        protocol = protocols.get(protocol_id)
-        if protocol is None:
-            continue
-        due = [
-            (protocol_id, item)
-            for item in due_from_latest(
-                protocol, latest.get(patient_id, {}), start, now, snoozed.get(patient_id)
-            )
-            if item.status != "ok"
-        ]
-        entry = items.setdefault(patient_id, WorkItem(patient=None, status="ok"))  # type: ignore[arg-type]
-        entry.due.extend(due)
-        entry.pathways.append(protocol_id)
-    for patient_id, alerts in open_alerts.items():
-        items.setdefault(patient_id, WorkItem(patient=None, status="ok")).alerts = alerts  # type: ignore[arg-type]
+    ).all()
+    for alert in alerts:
+        items.setdefault(alert.patient_id, WorkItem(patient=None, status="ok")).alerts.append(alert)  # type: ignore[arg-type]
     for entry in items.values():
         entry.due = _one_per_measure(entry.due)
         entry.status = _status(entry)
@@ -257,7 +309,49 @@ def worklist(
     ordered = sorted(selected.items(), key=lambda pair: pair[1].urgency(names.get(pair[0], "")))
     page = dict(ordered[offset : offset + limit])
     _attach_patients(db, page)
+    for patient_id, protocol_id in db.exec(
+        select(Enrolment.patient_id, Enrolment.protocol_id)
+        .where(col(Enrolment.patient_id).in_(list(page)), Enrolment.status == "active")
+        .order_by(Enrolment.protocol_id)
+    ).all():
+        page[patient_id].pathways.append(protocol_id)
     return Worklist(list(page.values()), len(ordered), counts)
+
+
+def _parse_time(value: datetime | str) -> datetime:
+    when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _due_rows(
+    db: Session, practice_id: int, now: datetime, pathway: str | None
+) -> list[tuple[str, str, DueItem]]:
+    """Scheduled measures already due (or worse), from the stored schedule; read through the driver
+    (thousands of rows, see latest_times)."""
+    mark = "?" if db.get_bind().dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        "SELECT patient_id, protocol_id, measure_id, due_at, overdue_at, lost_at FROM measure_due "
+        f"WHERE practice_id = {mark} AND due_at <= {mark}"
+    )
+    params: tuple[object, ...] = (practice_id, _stored(db, now))
+    if pathway:
+        sql += f" AND protocol_id = {mark}"
+        params += (pathway,)
+    rows = []
+    for patient_id, protocol_id, measure_id, due_at, overdue_at, lost_at in db.connection().exec_driver_sql(
+        sql, params
+    ):
+        due, overdue, lost = _parse_time(due_at), _parse_time(overdue_at), _parse_time(lost_at)
+        status = "lost" if now >= lost else "overdue" if now >= overdue else "due"
+        rows.append((patient_id, protocol_id, DueItem(measure_id, None, due, overdue, status, lost)))
+    return rows
+
+
+def _stored(db: Session, moment: datetime) -> datetime | str:
+    """A time as the driver compares it with stored ones: SQLite keeps UTC as ISO text."""
+    if db.get_bind().dialect.name == "sqlite":
+        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return moment
 
 
 def _one_per_measure(due: list[tuple[str, DueItem]]) -> list[tuple[str, DueItem]]:

@@ -77,7 +77,7 @@ def save(
         return SaveResult(replay, [], replayed=True)
     prior = standing(db, patient.id)
     written = _write_contents(db, protocols, session, parsed, "final", prior)
-    followup.refresh_latest(db, patient.id, actor.practice_id)
+    followup.refresh(db, protocols, patient.id, actor.practice_id)
     audit.record(
         db,
         actor,
@@ -332,7 +332,7 @@ def amend(
     db.add(old)
     prior = standing(db, new.patient_id)  # the superseded version is already out of it
     written = _write_contents(db, protocols, new, parsed, "amended", prior)
-    followup.refresh_latest(db, new.patient_id, new.practice_id)
+    followup.refresh(db, protocols, new.patient_id, new.practice_id)
     _close_alerts_on(db, actor, old.id, N_("Session corrected"))
     audit.record(
         db,
@@ -346,7 +346,9 @@ def amend(
     return SaveResult(new, _raise_alerts(db, actor, protocols, new, now, sorted(prior + written, key=_when)))
 
 
-def mark_entered_in_error(db: Session, actor: Actor, session_id: str, reason: str) -> CareSession:
+def mark_entered_in_error(
+    db: Session, actor: Actor, protocols: ProtocolSet, session_id: str, reason: str
+) -> CareSession:
     """The session should never have been recorded (wrong patient, wrong values): kept, but set aside."""
     _require_clinical(actor)
     session = _current_session(db, actor, session_id)
@@ -360,7 +362,7 @@ def mark_entered_in_error(db: Session, actor: Actor, session_id: str, reason: st
         row.status = "entered-in-error"
         db.add(row)
     _close_alerts_on(db, actor, session.id, reason)
-    followup.refresh_latest(db, session.patient_id, session.practice_id)
+    followup.refresh(db, protocols, session.patient_id, session.practice_id)
     audit.record(
         db,
         actor,

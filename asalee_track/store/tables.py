@@ -366,3 +366,29 @@ class MeasureLatest(SQLModel, table=True):
     measure_id: str = Field(primary_key=True, max_length=64)
     practice_id: int = Field(foreign_key="practice.id")
     last_at: datetime = _when()  # type: ignore[assignment]
+
+
+class MeasureDue(SQLModel, table=True):
+    """Derived, rebuilt per patient after each save, correction, enrolment change or snooze (and for
+    everyone when the protocols change): when each scheduled measure falls due, overdue, lost. The
+    worklist then asks the database who has something due instead of computing every schedule."""
+
+    __tablename__ = "measure_due"
+    __table_args__ = (Index("ix_measure_due_practice_due", "practice_id", "due_at"),)
+
+    patient_id: str = Field(foreign_key="patient.id", primary_key=True, max_length=36)
+    protocol_id: str = Field(primary_key=True, max_length=64)
+    measure_id: str = Field(primary_key=True, max_length=64)
+    practice_id: int = Field(foreign_key="practice.id")
+    due_at: datetime = _when()  # type: ignore[assignment]
+    overdue_at: datetime = _when()  # type: ignore[assignment]
+    lost_at: datetime = _when()  # type: ignore[assignment]
+
+
+class AppState(SQLModel, table=True):
+    """Small facts about the database itself, e.g. which protocols the derived schedule was built from."""
+
+    __tablename__ = "app_state"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=200)

@@ -15,12 +15,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from asalee_track import i18n
+from asalee_track.care import followup
 from asalee_track.care.errors import Forbidden, NotFound
 from asalee_track.config import Settings, get_settings
 from asalee_track.fhir.bulk import ExportWorker
 from asalee_track.protocols import load_protocols
 from asalee_track.store import migrate
-from asalee_track.store.db import make_engine
+from asalee_track.store.db import make_engine, transaction
 from asalee_track.web.deps import LoginRequired
 from asalee_track.web.rendering import is_htmx, render
 from asalee_track.web.routes import (
@@ -72,6 +73,8 @@ def create_app(
     engine = engine or make_engine(settings.database_url)
     if upgrade:
         migrate.upgrade(engine)
+    with transaction(engine) as db:  # derived schedules follow the protocols in force
+        followup.ensure_schedules(db, protocols)
     app = FastAPI(
         title="asalee-track",
         docs_url=None,

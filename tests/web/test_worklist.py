@@ -77,3 +77,24 @@ def test_snoozed_patient_leaves_the_list_until_the_snooze_ends(as_nurse, make_pa
 
 def test_admin_has_no_worklist(as_admin) -> None:
     assert as_admin.get("/worklist").status_code == 403
+
+
+def test_schedules_are_rebuilt_when_the_protocols_change(engine, protocols, make_patient, enrol, db) -> None:
+    from sqlmodel import select
+
+    from asalee_track.care import followup
+    from asalee_track.store.db import transaction
+    from asalee_track.store.tables import AppState, MeasureDue
+
+    enrol(make_patient(), "diabete-type-2")
+    stored = len(db.exec(select(MeasureDue)).all())
+    assert stored > 0
+    with transaction(engine) as tx:
+        tx.merge(AppState(key="schedule_fingerprint", value="an older protocol set"))
+        for row in tx.exec(select(MeasureDue)).all():
+            tx.delete(row)
+    with transaction(engine) as tx:
+        assert followup.ensure_schedules(tx, protocols) is True
+    with transaction(engine) as tx:
+        assert followup.ensure_schedules(tx, protocols) is False  # up to date: nothing to do
+    assert len(db.exec(select(MeasureDue)).all()) == stored

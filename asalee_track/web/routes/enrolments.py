@@ -90,7 +90,7 @@ def change_status(
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     try:
-        changed = enrolment.change_status(db, actor, enrolment_id, action, reason)
+        changed = enrolment.change_status(db, actor, protocols, enrolment_id, action, reason)
     except Invalid as refused:
         row = db.get(Enrolment, enrolment_id)
         assert row is not None  # change_status raised NotFound otherwise

@@ -104,7 +104,7 @@ def snooze(
     comment: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     try:
-        followup.snooze(db, actor, patient_id, reason, days, comment, local_today())
+        followup.snooze(db, actor, protocols, patient_id, reason, days, comment, local_today())
     except Invalid as refused:
         values = {"reason": reason, "days": days, "comment": comment}
         return review_page(

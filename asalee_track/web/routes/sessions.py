@@ -191,7 +191,7 @@ def entered_in_error(
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     try:
-        session = sessions.mark_entered_in_error(db, actor, session_id, reason)
+        session = sessions.mark_entered_in_error(db, actor, protocols, session_id, reason)
     except Invalid as refused:
         shown = sessions.view(db, actor, session_id)
         patient = patients.get(db, actor, shown.session.patient_id)
