@@ -63,7 +63,9 @@ def percentiles(samples: list[float]) -> str:
     return f"p50 {statistics.median(ordered) * 1000:6.1f} ms   p95 {p95 * 1000:6.1f} ms   (n={len(ordered)})"
 
 
-def timed(action: Callable[[], object], runs: int) -> list[float]:
+def timed(action: Callable[[], object], runs: int, warmup: int = 5) -> list[float]:
+    for _ in range(warmup):  # templates compiled, caches and connections warm: not what a user waits for
+        action()
     samples = []
     for _ in range(runs):
         started = time.perf_counter()
