@@ -15,7 +15,29 @@ from asalee_track.store.tables import LoginAttempt, Membership, Practice, User
 from asalee_track.store.types import utcnow
 
 _hasher = PasswordHasher()
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = 12  # ANSSI: length matters more than character classes
+# Refused whatever their length: what people type when asked for a long password.
+COMMON_PASSWORDS = {
+    "azertyuiopqsdf",
+    "motdepasse123",
+    "123456789012",
+    "qwertyuiopas",
+    "password1234",
+    "administrateur",
+    "infirmiere123",
+    "medecin12345",
+}
+
+
+def password_problem(password: str, email: str) -> tuple[str, dict[str, object]] | None:
+    """Why a new password is refused, or None."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return N_("At least %(n)s characters."), {"n": MIN_PASSWORD_LENGTH}
+    lowered = password.lower()
+    local = email.split("@")[0].lower()
+    if lowered in COMMON_PASSWORDS or len(set(lowered)) < 4 or (len(local) >= 4 and local in lowered):
+        return N_("Too easy to guess: avoid your email, repeated characters and common passwords."), {}
+    return None
 
 
 def hash_password(password: str) -> str:
@@ -45,8 +67,9 @@ def create_user(
     errors: dict[str, tuple[str, dict[str, object]]] = {}
     if role not in ROLES:
         errors["role"] = (N_("Unknown role."), {})
-    if len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = (N_("At least %(n)s characters."), {"n": MIN_PASSWORD_LENGTH})
+    problem = password_problem(password, email)
+    if problem:
+        errors["password"] = problem
     if "@" not in email:
         errors["email"] = (N_("Enter a valid email address."), {})
     elif db.exec(select(User).where(User.email == email)).first():
@@ -167,3 +190,34 @@ def users_of_practice(db: Session, practice_id: int, role: str | None = None) ->
     if role:
         query = query.where(User.role == role)
     return list(db.exec(query.order_by(User.display_name)).all())
+
+
+def change_password(db: Session, actor: Actor, current: str, new: str, confirm: str) -> User:
+    """A new password ends every other session of the user (their cookies carry the old epoch)."""
+    user = db.get(User, actor.user_id)
+    assert user is not None
+    errors: dict[str, tuple[str, dict[str, object]]] = {}
+    if not _verify(user, current):
+        errors["current"] = (N_("This is not your current password."), {})
+    problem = password_problem(new, user.email)
+    if problem:
+        errors["new"] = problem
+    elif new != confirm:
+        errors["confirm"] = (N_("The two new passwords differ."), {})
+    if errors:
+        raise Invalid(errors)
+    user.password_hash = hash_password(new)
+    user.session_epoch += 1
+    db.add(user)
+    audit.record(db, actor, "update", "user", user.id, detail="password changed")
+    return user
+
+
+def end_all_sessions(db: Session, actor: Actor) -> User:
+    """Log out everywhere: every session cookie of the user, on every device, stops working."""
+    user = db.get(User, actor.user_id)
+    assert user is not None
+    user.session_epoch += 1
+    db.add(user)
+    audit.record(db, actor, "logout", "user", user.id, detail="all sessions")
+    return user

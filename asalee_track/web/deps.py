@@ -48,7 +48,8 @@ def current_user(request: Request, db: DbSession) -> User:
     uid = request.session.get("uid")
     user = db.get(User, uid) if isinstance(uid, int) else None
     if user is None or not user.active or request.session.get("epoch") != user.session_epoch:
-        request.session.clear()
+        if uid is not None:  # a stale or revoked login: forget it; an anonymous session keeps its form token
+            request.session.clear()
         raise LoginRequired()
     request.state.locale = request.session.get("locale") or user.locale
     return user

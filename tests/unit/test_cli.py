@@ -73,7 +73,7 @@ def test_user_add_refuses_a_short_password(sqlite_home: Path) -> None:
         app, ["user", "add", "new@x.fr", "New", "nurse", "--practice", "1", "--password", "short"]
     )
     assert result.exit_code == 1
-    assert "password: At least 10 characters." in result.output
+    assert "password: At least 12 characters." in result.output
 
 
 def test_protocols_check_accepts_the_shipped_protocols() -> None:

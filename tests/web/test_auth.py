@@ -113,3 +113,61 @@ def test_practice_switcher_changes_whose_patients_are_listed(browser, world, mak
 def test_switching_to_a_practice_one_does_not_belong_to_is_refused(as_nurse, world) -> None:
     response = as_nurse.post("/practice", {"practice_id": str(world.other_practice.id)})
     assert response.status_code == 403
+
+
+def test_session_ends_after_inactivity(as_nurse, monkeypatch) -> None:
+    import time
+
+    assert as_nurse.get("/worklist").url.path == "/worklist"
+    later = time.time() + 3 * 3600  # longer than the idle limit (2 hours by default)
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert as_nurse.get("/worklist").url.path == "/login"
+
+
+def test_logout_everywhere_ends_the_other_devices_sessions(app, world) -> None:
+    from fastapi.testclient import TestClient
+
+    from tests.conftest import Browser
+
+    laptop, phone = Browser(TestClient(app)), Browser(TestClient(app))
+    laptop.login(world.gp.email)
+    phone.login(world.gp.email)
+    laptop.post("/account/logout-everywhere")
+    assert phone.get("/worklist").url.path == "/login"
+    assert laptop.get("/worklist").url.path == "/login"
+    assert laptop.login(world.gp.email).url.path == "/worklist"  # logging in again works
+
+
+def test_password_change_applies_the_policy_and_keeps_this_session(app, world, engine) -> None:
+    from fastapi.testclient import TestClient
+
+    from asalee_track.store.db import transaction
+    from asalee_track.store.tables import User
+    from tests.conftest import Browser
+
+    here, elsewhere = Browser(TestClient(app)), Browser(TestClient(app))
+    here.login(world.admin.email)
+    elsewhere.login(world.admin.email)
+    weak = here.post(
+        "/account/password", {"current": PASSWORD, "new": "aaaaaaaaaaaaaa", "confirm": "aaaaaaaaaaaaaa"}
+    )
+    assert weak.status_code == 422 and "Trop facile à deviner" in weak.text
+    short = here.post("/account/password", {"current": PASSWORD, "new": "court", "confirm": "court"})
+    assert "Au moins 12 caractères." in short.text
+    wrong = here.post(
+        "/account/password",
+        {"current": "nope", "new": "une phrase de passe", "confirm": "une phrase de passe"},
+    )
+    assert "pas votre mot de passe actuel." in wrong.text
+    done = here.post(
+        "/account/password",
+        {"current": PASSWORD, "new": "une phrase de passe", "confirm": "une phrase de passe"},
+    )
+    assert "Mot de passe modifié" in done.text
+    assert elsewhere.get("/worklist").url.path == "/login"
+    with transaction(engine) as db:  # the shared world keeps its password for the other tests
+        from asalee_track.care.accounts import hash_password
+
+        user = db.get(User, world.admin.id)
+        user.password_hash = hash_password(PASSWORD)
+        db.add(user)

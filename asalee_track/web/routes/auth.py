@@ -8,9 +8,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from asalee_track import i18n
 from asalee_track.care import accounts, audit
-from asalee_track.care.errors import Forbidden
+from asalee_track.care.errors import Forbidden, Invalid
 from asalee_track.web.deps import CurrentActor, CurrentUser, DbSession, get_settings
-from asalee_track.web.rendering import render
+from asalee_track.web.rendering import field_errors, render
 from asalee_track.web.security import sign_in, sign_out
 
 router = APIRouter()
@@ -101,3 +101,36 @@ def switch_locale(
     if locale in i18n.SUPPORTED:
         request.session["locale"] = locale
     return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.get("/account")
+def account(request: Request, actor: CurrentActor) -> Response:
+    return render(request, "account.html", {"errors": {}, "done": request.query_params.get("done") == "1"})
+
+
+@router.post("/account/password")
+def change_password(
+    request: Request,
+    db: DbSession,
+    actor: CurrentActor,
+    current: Annotated[str, Form(max_length=1024)] = "",
+    new: Annotated[str, Form(max_length=1024)] = "",
+    confirm: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    try:
+        user = accounts.change_password(db, actor, current, new, confirm)
+    except Invalid as refused:
+        return render(request, "account.html", {"errors": field_errors(request, refused), "done": False}, 422)
+    assert user.id is not None
+    # This session carries on under the new epoch; every other one ends.
+    sign_in(
+        request, user.id, actor.practice_id, user.session_epoch, request.session.get("locale") or user.locale
+    )
+    return RedirectResponse("/account?done=1", status_code=303)
+
+
+@router.post("/account/logout-everywhere")
+def logout_everywhere(request: Request, db: DbSession, actor: CurrentActor) -> Response:
+    accounts.end_all_sessions(db, actor)
+    sign_out(request)
+    return RedirectResponse("/login", status_code=303)
