@@ -10,7 +10,7 @@ from sqlmodel import Session, col, func, or_, select
 from asalee_track.care import audit
 from asalee_track.care.actor import Actor
 from asalee_track.care.errors import Forbidden, Invalid, NotFound
-from asalee_track.care.identity import fold, nir_is_valid, normalise_nir
+from asalee_track.care.identity import fold, has_control_characters, nir_is_valid, normalise_nir
 from asalee_track.i18n import N_
 from asalee_track.store.tables import Membership, Patient, PatientRevision, User
 from asalee_track.store.types import utcnow
@@ -44,10 +44,15 @@ def parse_date(raw: str) -> date | None:
 def _validate(db: Session, actor: Actor, raw: Mapping[str, str], today: date) -> dict[str, object]:
     errors: dict[str, tuple[str, dict[str, object]]] = {}
     values: dict[str, object] = {}
+    for field, text in raw.items():
+        if has_control_characters(text):
+            errors[field] = (N_("Remove the invisible control characters from this field."), {})
     for field in ("family_name", "given_names"):
         text = " ".join(raw.get(field, "").split())
         if not text:
             errors[field] = (N_("Required."), {})
+        elif field in errors:
+            pass  # already refused for its control characters
         elif len(text) > 100:
             errors[field] = (N_("At most %(n)s characters."), {"n": 100})
         values[field] = text

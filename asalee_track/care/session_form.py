@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from asalee_track.care.errors import Invalid
+from asalee_track.care.identity import has_control_characters
 from asalee_track.i18n import N_, TIMEZONE
 from asalee_track.protocols import (
     DelegatedAct,
@@ -103,7 +104,11 @@ def read_measure(form_field: FormField, text: str, unit: str | None) -> Reading:
 
 def parse(sections: list[FormSection], raw: Mapping[str, str], now: datetime, locale: str) -> ParsedSession:
     """Read the whole form; every refused field is named, nothing is half-read."""
-    errors: Errors = {}
+    errors: Errors = {
+        name: (N_("Remove the invisible control characters from this field."), {})
+        for name, text in raw.items()
+        if has_control_characters(text)
+    }
     started = _started_at(raw.get("started_at", ""), now, errors)
     duration = _duration(raw.get("duration_minutes", ""), errors)
     kind = raw.get("kind", "")

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -207,6 +208,22 @@ def _add_error_pages(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
         log.info("request %s refused: %s", getattr(request.state, "request_id", "-"), exc.errors())
+        return _error_page(
+            request,
+            422,
+            i18n.N_("Incorrect request"),
+            i18n.N_("Some of what was sent is missing or malformed."),
+        )
+
+    @app.exception_handler(DataError)
+    async def data_refused(request: Request, exc: DataError) -> Response:
+        # The database refused a value that validation let through (e.g. NUL in a comment on
+        # PostgreSQL): the transaction is rolled back, nothing was written, and the user is told.
+        log.info(
+            "request %s: value refused by the database: %s",
+            getattr(request.state, "request_id", "-"),
+            exc.orig,
+        )
         return _error_page(
             request,
             422,
