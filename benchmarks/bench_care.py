@@ -112,7 +112,7 @@ def prepare(url: str, patients: int) -> None:
     engine.dispose()
 
 
-def bench_save(url: str, runs: int) -> None:
+def measure_save(url: str, runs: int) -> list[float]:
     engine = make_engine(url)
     protocols = load_protocols(ROOT / "protocols")
     nurse = Actor(user_id=1, practice_id=1, role="nurse")
@@ -133,34 +133,33 @@ def bench_save(url: str, runs: int) -> None:
         with transaction(engine) as db:  # one transaction, as a web request has
             sessions.save(db, nurse, protocols, rng.choice(ids), form)
 
-    print("session save (15 measures, rules):    " + percentiles(timed(save, runs)))
+    samples = timed(save, runs)
     engine.dispose()
+    return samples
 
 
-def bench_pages(url: str, runs: int) -> None:
+def measure_pages(url: str, runs: int) -> dict[str, list[float]]:
+    """Pathway page, worklist and FHIR $everything of a patient followed 10 years in 4 pathways."""
     settings = Settings(database_url=url, secret_key="bench-" + "x" * 40, protocols_dir=ROOT / "protocols")
     client = TestClient(create_app(settings))
     token = client.get("/login").text.split('name="csrf_token" value="')[1].split('"')[0]
     client.post("/login", data={"email": "g@b", "password": PASSWORD, "csrf_token": token})
     engine = make_engine(url)
     with transaction(engine) as db:
-        four = [
-            pid
-            for pid, count in db.exec(
-                select(Enrolment.patient_id, Enrolment.id).where(Enrolment.status == "active")
-            ).all()
-        ]
         counts: dict[str, int] = {}
-        for pid in four:
-            counts[pid] = counts.get(pid, 0) + 1
-        rich = [pid for pid, count in counts.items() if count >= 4]
-        assert db.exec(select(Patient).where(Patient.id == rich[0])).first()
-    rng = random.Random(5)
-    page = timed(lambda: client.get(f"/patients/{rng.choice(rich)}/review").raise_for_status(), runs)
-    print("pathway page (10 years, 4 pathways):  " + percentiles(page))
-    worklist = timed(lambda: client.get("/worklist").raise_for_status(), max(10, runs // 3))
-    print("worklist (whole practice):            " + percentiles(worklist))
+        for patient_id in db.exec(select(Enrolment.patient_id).where(Enrolment.status == "active")).all():
+            counts[patient_id] = counts.get(patient_id, 0) + 1
+        rich = [patient_id for patient_id, count in counts.items() if count >= 4]
+        assert rich and db.exec(select(Patient).where(Patient.id == rich[0])).first()
     engine.dispose()
+    rng = random.Random(5)
+    return {
+        "page": timed(lambda: client.get(f"/patients/{rng.choice(rich)}/review").raise_for_status(), runs),
+        "worklist": timed(lambda: client.get("/worklist").raise_for_status(), max(10, runs // 3)),
+        "everything": timed(
+            lambda: client.get(f"/fhir/Patient/{rng.choice(rich)}/$everything").raise_for_status(), runs // 2
+        ),
+    }
 
 
 def main() -> None:
@@ -175,8 +174,11 @@ def main() -> None:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
         print(f"{make_engine(url).dialect.name}, {args.patients} patients")
         prepare(url, args.patients)
-        bench_save(url, args.runs)
-        bench_pages(url, args.runs)
+        print("session save (15 measures, rules):    " + percentiles(measure_save(url, args.runs)))
+        pages = measure_pages(url, args.runs)
+        print("pathway page (10 years, 4 pathways):  " + percentiles(pages["page"]))
+        print("worklist (whole practice):            " + percentiles(pages["worklist"]))
+        print("FHIR $everything (same patients):     " + percentiles(pages["everything"]))
 
 
 if __name__ == "__main__":
