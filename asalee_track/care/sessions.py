@@ -46,9 +46,8 @@ def save(
     _require_clinical(actor)
     now = now or datetime.now(UTC)
     patient = scoped_patient(db, actor, patient_id)
-    key = (raw.get("idempotency_key") or "").strip()[:64] or None
-    earlier = _by_key(db, actor, key)
-    if earlier is not None:
+    key = _idempotency_key(raw)
+    if (earlier := _by_key(db, actor, key)) is not None:
         return SaveResult(earlier, [], replayed=True)
     pathways = enrolment.active_protocol_ids(db, patient.id)
     if not pathways:
@@ -94,6 +93,11 @@ def save(
 def _require_clinical(actor: Actor) -> None:
     if actor.role not in CLINICAL_ROLES:
         raise Forbidden()
+
+
+def _idempotency_key(raw: Mapping[str, str]) -> str | None:
+    """The form's one-time key: the same submission arriving twice (double click, reload) saves once."""
+    return (raw.get("idempotency_key") or "").strip()[:64] or None
 
 
 def _by_key(db: Session, actor: Actor, key: str | None) -> CareSession | None:
@@ -306,9 +310,8 @@ def amend(
     _require_clinical(actor)
     now = now or datetime.now(UTC)
     old = _current_session(db, actor, session_id)
-    key = (raw.get("idempotency_key") or "").strip()[:64] or None
-    earlier = _by_key(db, actor, key)
-    if earlier is not None:
+    key = _idempotency_key(raw)
+    if (earlier := _by_key(db, actor, key)) is not None:
         return SaveResult(earlier, [], replayed=True)
     parsed = parse(build_form(protocols, old.pathways), raw, now, locale)
     new = CareSession(
