@@ -101,3 +101,13 @@ def test_malformed_query_is_a_friendly_422(as_nurse) -> None:
     response = as_nurse.get("/patients?page=abc")
     assert response.status_code == 422
     assert "Requête incorrecte" in response.text
+
+
+def test_long_lists_are_paged(as_nurse, make_patient) -> None:
+    for index in range(27):
+        make_patient(family_name=f"Patient{index:02d}", ins="")
+    first = BeautifulSoup(as_nurse.get("/patients").text, "html.parser")
+    assert len(first.select("table.list tbody tr")) == 25
+    assert first.select_one("nav.pager span").text == "Page 1 sur 2"
+    second = as_nurse.get(first.select_one("nav.pager a")["href"]).text
+    assert names(second) == ["PATIENT25 Hélène", "PATIENT26 Hélène"]
