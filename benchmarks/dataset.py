@@ -94,8 +94,12 @@ def build(url: str, patients: int, seed: int = 7, all_pathways_every: int = 0) -
         conn.execute(text(LATEST))
     # Fresh statistics, as a database that grew over years has: otherwise the first minutes measure the
     # autovacuum catching up with a million new rows, not the app.
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"))
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    else:
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
     engine.dispose()
 
 

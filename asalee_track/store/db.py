@@ -64,3 +64,18 @@ def transaction(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def refresh_statistics(engine: Engine) -> None:
+    """SQLite plans queries from statistics it only gathers when asked: without them it may answer
+    "this patient's sessions" by scanning the whole practice's (measured: 500 ms instead of 20 ms).
+    ANALYZE once when there are none, then PRAGMA optimize, which re-analyses the tables that grew."""
+    if not is_sqlite(engine):
+        return
+    with engine.begin() as connection:
+        has_stats = connection.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'"
+        ).first()
+        if not has_stats:
+            connection.exec_driver_sql("ANALYZE")
+        connection.exec_driver_sql("PRAGMA optimize")

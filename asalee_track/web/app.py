@@ -22,7 +22,7 @@ from asalee_track.config import Settings, get_settings
 from asalee_track.fhir.bulk import ExportWorker
 from asalee_track.protocols import load_protocols
 from asalee_track.store import migrate
-from asalee_track.store.db import make_engine, transaction
+from asalee_track.store.db import make_engine, refresh_statistics, transaction
 from asalee_track.web.deps import LoginRequired
 from asalee_track.web.rendering import is_htmx, render
 from asalee_track.web.routes import (
@@ -74,6 +74,7 @@ def create_app(
     engine = engine or make_engine(settings.database_url)
     if upgrade:
         migrate.upgrade(engine)
+        refresh_statistics(engine)
     with transaction(engine) as db:  # derived schedules follow the protocols in force
         followup.ensure_schedules(db, protocols)
     app = FastAPI(
