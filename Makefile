@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: run test lint install install-test chromium i18n constraints bench
+.PHONY: run test lint install install-test chromium i18n constraints bench docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,3 +48,7 @@ constraints: install-test
 
 bench: install-test
 	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script; done
+
+# The guides' screenshots, taken by a real Chromium from fresh demo data.
+docs: install-test chromium
+	$(BIN)/python docs/screenshots.py

@@ -18,10 +18,12 @@ from asalee_track.store.db import make_engine, transaction
 app = typer.Typer(help="asalee-track: nurse–GP follow-up of chronic patients.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="Users.", no_args_is_help=True)
+practice_app = typer.Typer(help="Practices.", no_args_is_help=True)
 audit_app = typer.Typer(help="Audit trail.", no_args_is_help=True)
 protocols_app = typer.Typer(help="Care protocols (YAML).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
+app.add_typer(practice_app, name="practice")
 app.add_typer(audit_app, name="audit")
 app.add_typer(protocols_app, name="protocols")
 app.add_typer(export_app, name="export")
@@ -80,6 +82,23 @@ def load_demo(
     typer.echo(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
     for login in logins:
         typer.echo(f"  {login.role:6} {login.email}")
+
+
+@practice_app.command("add")
+def practice_add(
+    name: str,
+    finess: Annotated[str | None, typer.Option(help="9-digit FINESS number.")] = None,
+    address: str | None = None,
+) -> None:
+    """Create a practice; prints its number, which `user add --practice` takes."""
+    if finess is not None and not (len(finess) == 9 and finess.isalnum()):
+        typer.echo("finess: 9 characters (digits, or 2A/2B for Corsica)", err=True)
+        raise typer.Exit(1)
+    engine = _engine()
+    migrate.upgrade(engine)
+    with transaction(engine) as db:
+        practice = accounts.create_practice(db, name, finess=finess, address=address)
+    typer.echo(f"practice {practice.id} created: {practice.name}")
 
 
 @user_app.command("add")

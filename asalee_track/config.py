@@ -20,8 +20,6 @@ class Settings(BaseSettings):
     protocols_dir: Path = PROJECT_ROOT / "protocols"
     templates_dir: Path = PROJECT_ROOT / "templates"
     export_dir: Path = DATA_DIR / "exports"
-    default_locale: str = "fr"
-    timezone: str = "Europe/Paris"
     # Cookies marked Secure only behind TLS; a practice's local machine serves plain HTTP on loopback.
     secure_cookies: bool = False
     session_idle_minutes: int = 120

@@ -100,3 +100,15 @@ def test_serve_refuses_to_start_on_a_broken_protocol(tmp_path: Path, monkeypatch
         get_settings.cache_clear()
     assert result.exit_code == 1
     assert "x.yaml:3:1: unknown key 'titel'" in result.output
+
+
+def test_practice_add_then_user_add_in_it(sqlite_home: Path) -> None:
+    created = runner.invoke(app, ["practice", "add", "Cabinet des Lilas", "--finess", "750012345"])
+    assert created.exit_code == 0 and created.output.strip() == "practice 1 created: Cabinet des Lilas"
+    user = runner.invoke(
+        app,
+        ["user", "add", "n@lilas.fr", "Nina", "nurse", "--practice", "1", "--password", "une longue phrase"],
+    )
+    assert user.exit_code == 0, user.output
+    refused = runner.invoke(app, ["practice", "add", "X", "--finess", "12"])
+    assert refused.exit_code == 1 and "finess" in refused.output
