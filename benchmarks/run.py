@@ -118,7 +118,11 @@ def load_run(url: str, seconds: int, clients: int, workers: int) -> str:
             thread.join(timeout=seconds + 120)
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
     with transaction(engine) as db:
         stored = set(
             db.exec(select(CareSession.id).where(CareSession.idempotency_key.startswith("load-"))).all()
@@ -147,9 +151,15 @@ def _client(
 ) -> None:
     rng = random.Random(number)
     client = httpx.Client(base_url=base, timeout=60)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)  # type: ignore[union-attr]
-    client.post("/login", data={"email": "n@b", "password": bench_care.PASSWORD, "csrf_token": token})
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/patients").text).group(1)  # type: ignore[union-attr]
+    time.sleep(number * 0.1)  # people arrive one after the other: password hashing is slow on purpose
+    try:
+        token = _token(client, "/login")
+        client.post("/login", data={"email": "n@b", "password": bench_care.PASSWORD, "csrf_token": token})
+        token = _token(client, "/patients")
+    except (httpx.TransportError, AttributeError):
+        with result.lock:
+            result.errors += 1
+        return
     for request_number in range(10_000):  # bounded in count as well as in time
         if time.monotonic() > deadline:
             return
@@ -184,6 +194,10 @@ def _client(
         with result.lock:
             result.latencies.append(time.perf_counter() - started)
             result.errors += not ok
+
+
+def _token(client: httpx.Client, path: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text).group(1)  # type: ignore[union-attr]
 
 
 def main() -> None:
