@@ -3,6 +3,10 @@
 Each event's hash covers its own fields and the previous event's hash, so a modified, inserted or removed
 row breaks the chain. The single `audit_head` row holds the last hash and the count; appends lock it, so
 several workers append in one order.
+
+Events are chained when their transaction commits, not when they are recorded: the head's lock is then
+held for the commit alone, not for the whole request (measured on PostgreSQL: with the lock taken at the
+first audited read, 50 concurrent clients queued behind one another).
 """
 
 import hashlib
@@ -10,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
+from sqlalchemy import event as orm_events
 from sqlmodel import Session, col, func, select
 
 from asalee_track.care.actor import Actor
@@ -35,6 +40,9 @@ def _digest(event: AuditEvent) -> str:
     return hashlib.sha256(orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+PENDING = "asalee_pending_audit"
+
+
 def record(
     db: Session,
     actor: Actor | None,
@@ -48,8 +56,7 @@ def record(
     user_id: int | None = None,
     practice_id: int | None = None,
 ) -> AuditEvent:
-    """Append one event in the caller's transaction: it commits, or vanishes, with the act it records."""
-    head = db.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
+    """Record one event in the caller's transaction: it commits, or vanishes, with the act it records."""
     event = AuditEvent(
         at=utcnow(),
         user_id=actor.user_id if actor else user_id,
@@ -60,17 +67,33 @@ def record(
         patient_id=patient_id,
         outcome=outcome,
         detail=detail[:500] if detail else None,
-        prev_hash=head.last_hash,
+        prev_hash="",
         hash="",
     )
-    # Round-trip precision: the database keeps microseconds, so hash exactly what will be read back.
-    event.hash = _digest(event)
-    head.last_hash = event.hash
-    head.count += 1
-    db.add(event)
-    db.add(head)
-    db.flush()
+    db.info.setdefault(PENDING, []).append(event)
     return event
+
+
+@orm_events.listens_for(Session, "before_commit")
+def _chain_pending(session: Session) -> None:
+    pending = session.info.pop(PENDING, None)
+    if not pending:
+        return
+    head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
+    for audit_event in pending:
+        audit_event.prev_hash = head.last_hash
+        # The database keeps microseconds: hash exactly what will be read back.
+        audit_event.hash = _digest(audit_event)
+        head.last_hash = audit_event.hash
+        head.count += 1
+        session.add(audit_event)
+    session.add(head)
+    session.flush()
+
+
+@orm_events.listens_for(Session, "after_rollback")
+def _forget_pending(session: Session) -> None:
+    session.info.pop(PENDING, None)
 
 
 @dataclass(frozen=True)
