@@ -196,6 +196,16 @@ def _client(
             result.errors += not ok
 
 
+def print_table(columns: dict[str, dict[str, str]], patients: int, runs: int) -> None:
+    rows = list(next(iter(columns.values())))
+    print(f"\n{patients} patients × 10 years, {runs} runs each (after 5 warm-up runs)\n")
+    print(f"| figure | {' | '.join(columns)} |")
+    print(f"|---|{'---|' * len(columns)}")
+    for row in rows:
+        print(f"| {row} | {' | '.join(columns[name][row] for name in columns)} |")
+    print()
+
+
 def _token(client: httpx.Client, path: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text).group(1)  # type: ignore[union-attr]
 
@@ -209,20 +219,22 @@ def main() -> None:
     parser.add_argument("--postgres-url", default=os.environ.get("ASALEE_BENCH_POSTGRES_URL", ""))
     parser.add_argument("--load-seconds", type=int, default=60)
     parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--only-load", action="store_true", help="skip the table, run only the load run")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         backends = {"SQLite": f"sqlite:///{tmp / 'bench.db'}"}
         if args.postgres_url:
             backends["PostgreSQL"] = args.postgres_url
-        columns = {name: measure(url, args.patients, args.runs, tmp) for name, url in backends.items()}
-        rows = list(next(iter(columns.values())))
-        print(f"\n{args.patients} patients × 10 years, {args.runs} runs each (after 5 warm-up runs)\n")
-        print(f"| figure | {' | '.join(columns)} |")
-        print(f"|---|{'---|' * len(columns)}")
-        for row in rows:
-            print(f"| {row} | {' | '.join(columns[name][row] for name in columns)} |")
-        print()
+        if args.only_load:
+            for url in backends.values():
+                bench_care.prepare(url, args.patients)
+        else:
+            print_table(
+                {name: measure(url, args.patients, args.runs, tmp) for name, url in backends.items()},
+                args.patients,
+                args.runs,
+            )
         for name, url in backends.items():
             workers = 1 if url.startswith("sqlite") else 2
             print(
