@@ -97,7 +97,7 @@ def find_gp(
         select(User)
         .join(Membership, col(Membership.user_id) == User.id)
         .where(
-            User.id == (int(raw) if raw.strip().isdigit() else -1),
+            User.id == (int(raw) if raw.strip().isdigit() and len(raw.strip()) <= 9 else -1),
             User.role == "gp",
             Membership.practice_id == actor.practice_id,
         )

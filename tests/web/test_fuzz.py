@@ -265,3 +265,12 @@ def test_a_value_the_database_refuses_is_a_422_and_writes_nothing(browser, world
     assert response.status_code in (303, 200, 422)  # SQLite stores NUL; PostgreSQL refuses it: never a 500
     response = browser.post("/concertations", {"held_on": "2026-11-20", "title": "Réunion\x00"})
     assert response.status_code < 500
+
+
+def test_ids_too_large_to_exist_are_refused_not_crashed(as_nurse, patient) -> None:
+    huge = "9" * 40
+    assert as_nurse.get(f"/worklist?nurse={huge}").status_code == 422
+    assert as_nurse.post(f"/concertation-items/{huge}/decision", {"concertation_id": "x"}).status_code == 422
+    assert as_nurse.post("/practice", {"practice_id": huge}).status_code == 422
+    refused = as_nurse.post(f"/patients/{patient.id}", patient_form(referring_gp_id=huge))
+    assert refused.status_code == 422 and "médecin du cabinet" in refused.text

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from asalee_track import i18n
 from asalee_track.care import accounts, audit
 from asalee_track.care.errors import Forbidden, Invalid
-from asalee_track.web.deps import CurrentActor, CurrentUser, DbSession, get_settings
+from asalee_track.web.deps import MAX_ID, CurrentActor, CurrentUser, DbSession, get_settings
 from asalee_track.web.rendering import field_errors, render
 from asalee_track.web.security import sign_in, sign_out
 
@@ -85,7 +85,7 @@ def logout(request: Request, db: DbSession, actor: CurrentActor) -> Response:
 
 @router.post("/practice")
 def switch_practice(
-    request: Request, db: DbSession, user: CurrentUser, practice_id: Annotated[int, Form()]
+    request: Request, db: DbSession, user: CurrentUser, practice_id: Annotated[int, Form(ge=1, le=MAX_ID)]
 ) -> Response:
     assert user.id is not None
     if not any(p.id == practice_id for p in accounts.practices_of(db, user.id)):

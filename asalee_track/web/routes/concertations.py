@@ -3,13 +3,13 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from asalee_track.care import accounts, concertation, followup
 from asalee_track.care.errors import Invalid
 from asalee_track.i18n import local_today
-from asalee_track.web.deps import Clinician, DbSession, Protocols
+from asalee_track.web.deps import MAX_ID, Clinician, DbSession, Protocols
 from asalee_track.web.rendering import field_errors, render
 
 router = APIRouter()
@@ -103,7 +103,7 @@ def decide(
     db: DbSession,
     actor: Clinician,
     protocols: Protocols,
-    item_id: int,
+    item_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     concertation_id: Annotated[str, Form(max_length=36)],
     decision: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:

@@ -1,11 +1,13 @@
 """Administration of API tokens for FHIR clients: create (the token is shown once), list, revoke."""
 
-from fastapi import APIRouter, Form, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from asalee_track.care import api_tokens
 from asalee_track.care.errors import Invalid
-from asalee_track.web.deps import Admin, DbSession
+from asalee_track.web.deps import MAX_ID, Admin, DbSession
 from asalee_track.web.rendering import field_errors, render
 
 router = APIRouter(prefix="/admin")
@@ -53,6 +55,6 @@ def create_token(request: Request, db: DbSession, actor: Admin, name: str = Form
 
 
 @router.post("/tokens/{token_id}/revoke")
-def revoke_token(token_id: int, db: DbSession, actor: Admin) -> Response:
+def revoke_token(token_id: Annotated[int, Path(ge=1, le=MAX_ID)], db: DbSession, actor: Admin) -> Response:
     api_tokens.revoke(db, actor, token_id)
     return RedirectResponse("/admin/tokens", status_code=303)

@@ -1,12 +1,13 @@
 """The morning worklist: who has open alerts, who is overdue or due, most urgent first."""
 
 from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from asalee_track.care import accounts, followup
-from asalee_track.web.deps import Clinician, DbSession, Protocols
+from asalee_track.web.deps import MAX_ID, Clinician, DbSession, Protocols
 from asalee_track.web.rendering import is_htmx, render
 
 router = APIRouter()
@@ -20,7 +21,7 @@ def worklist(
     actor: Clinician,
     protocols: Protocols,
     pathway: str = "",
-    nurse: int = 0,
+    nurse: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     show: str = "todo",
     page: int = 1,
 ) -> Response:
