@@ -106,7 +106,13 @@ def read_csv(data: bytes) -> list[Entry]:
         text = _decode(data)
     except UnicodeDecodeError:
         raise Unreadable(N_("The file is neither UTF-8 nor Windows-1252 text.")) from None
-    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
+    try:
+        rows = list(reader)
+    except csv.Error:
+        raise Unreadable(
+            N_("The file is not a readable CSV file (line %(n)s)."), {"n": reader.line_num}
+        ) from None
     if not rows:
         raise Unreadable(N_("The file is empty."))
     columns = [HEADERS.get(fold(name)) for name in rows[0]]

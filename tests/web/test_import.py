@@ -115,3 +115,9 @@ def test_fhir_bundle_errors_name_the_entry(as_nurse, db) -> None:
 def test_invalid_json_is_refused_with_a_message(as_nurse) -> None:
     response = upload(as_nurse, b"{not json", name="bundle.json")
     assert response.status_code == 422 and "JSON valide" in response.text
+
+
+def test_old_mac_line_endings_are_read(as_nurse, db) -> None:
+    response = upload(as_nurse, CSV.replace("\n", "\r").encode("cp1252"), mode="import")
+    assert response.status_code == 200
+    assert len(db.exec(select(Patient)).all()) == 2
