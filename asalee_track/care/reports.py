@@ -82,6 +82,8 @@ def dashboard(db: Session, actor: Actor, protocols: ProtocolSet, now: datetime) 
         pathway = figures[protocol_id]
         pathway.enrolled += 1
         settled = add_duration(datetime.combine(start, time(0), tzinfo=UTC), SETTLING) <= now
+        # Computed here rather than read from measure_due: a snoozed reminder postpones the worklist,
+        # not the indicator (a patient whose HbA1c is late is not up to date because they will come).
         for item in due_from_latest(protocol, latest_times.get(patient_id, {}), start, now, None):
             numbers = pathway.measures.setdefault(item.measure, MeasureFigures(item.measure))
             numbers.scheduled += 1
