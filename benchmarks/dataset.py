@@ -178,6 +178,7 @@ def _patient(
                 "idempotency_key": None,
                 "created_by": 1,
                 "created_at": when,
+                "updated_at": when,
             }
         )
         for measure_id, loinc, unit, low, high in MEASURES:

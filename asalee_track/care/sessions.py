@@ -20,6 +20,7 @@ from asalee_track.care.session_form import FormSection, ParsedSession, build_for
 from asalee_track.i18n import N_
 from asalee_track.protocols import Obs, Protocol, ProtocolSet, computed_values, evaluate
 from asalee_track.store.tables import Alert, CareSession, Enrolment, Observation, SessionItem
+from asalee_track.store.types import utcnow
 
 
 @dataclass(frozen=True)
@@ -332,6 +333,7 @@ def amend(
     db.add(new)
     db.flush()
     old.superseded_by_id = new.id
+    old.updated_at = utcnow()
     db.add(old)
     prior = standing(db, new.patient_id)  # the superseded version is already out of it
     written = _write_contents(db, protocols, new, parsed, "amended", prior)
@@ -360,6 +362,7 @@ def mark_entered_in_error(
         raise Invalid({"reason": (N_("Give a reason."), {})})
     session.status = "entered-in-error"
     session.error_reason = reason
+    session.updated_at = utcnow()
     db.add(session)
     for row in db.exec(select(Observation).where(Observation.session_id == session.id)).all():
         row.status = "entered-in-error"

@@ -199,7 +199,7 @@ def _current_sessions(scope: Scope) -> list[Any]:
     if scope.patient_id:
         where.append(session_t.c.patient_id == scope.patient_id)
     if scope.since:
-        where.append(session_t.c.created_at >= scope.since)
+        where.append(session_t.c.updated_at >= scope.since)
     return where
 
 

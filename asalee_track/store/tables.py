@@ -188,6 +188,8 @@ class CareSession(SQLModel, table=True):
     idempotency_key: str | None = Field(default=None, max_length=64)
     created_by: int = Field(foreign_key="app_user.id")
     created_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    # Status changes (entered-in-error, superseded) touch the row: FHIR `_since` must see them.
+    updated_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
 
 
 class Observation(SQLModel, table=True):

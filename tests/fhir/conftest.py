@@ -103,6 +103,7 @@ def add_record(
                 pathways=[protocol_id],
                 created_by=world.nurse.id,
                 created_at=when,
+                updated_at=when,
             )
             db.add(session)
             db.flush()

@@ -128,6 +128,22 @@ def test_since_exports_only_what_changed(
     assert [p["id"] for p in download(client, token, outputs["Patient"]["url"])] == [recent.patient.id]
 
 
+def test_since_sees_a_session_marked_entered_in_error(
+    client, app, make_patient, make_record, token, engine: Engine, world, protocols
+) -> None:
+    from asalee_track.care import sessions
+
+    old = make_record(make_patient(), start=datetime(2024, 1, 10, 9, tzinfo=UTC))
+    with transaction(engine) as db:  # today, the first session turns out to be the wrong patient's
+        sessions.mark_entered_in_error(
+            db, world.actor(world.nurse), protocols, old.sessions[0].id, "Mauvais patient"
+        )
+    since = (datetime.now(UTC) - timedelta(hours=1)).isoformat().replace("+00:00", "Z")
+    manifest = finished_manifest(client, app, token, kick_off(client, token, _type="Encounter", _since=since))
+    encounters = download(client, token, manifest["output"][0]["url"])
+    assert [(e["id"], e["status"]) for e in encounters] == [(old.sessions[0].id, "entered-in-error")]
+
+
 def test_another_practices_token_cannot_see_a_job(client, app, record, token, engine: Engine, world) -> None:
     status_url = kick_off(client, token)
     other = new_token(engine, world, practice="other")
