@@ -91,10 +91,6 @@ class UnitError(ValueError):
     """A unit is unknown, or two units cannot be converted into each other."""
 
 
-def is_known_unit(code: str) -> bool:
-    return code in UNITS
-
-
 def suggest_unit(code: str) -> str | None:
     """Closest supported UCUM code, for "did you mean" hints (case slips are the usual mistake)."""
     lowered = {unit.lower(): unit for unit in UNITS}

@@ -4,7 +4,6 @@ the database and the audit chain pass their checks. A practice's machine can los
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,14 +16,9 @@ import httpx2 as httpx
 
 from asalee_track.care.demo import DEMO_PASSWORD
 from asalee_track.i18n import TIMEZONE
+from tests.servers import free_port
 
 CLI = [sys.executable, "-m", "asalee_track"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_acknowledged_saves_survive_a_kill(tmp_path: Path) -> None:
