@@ -114,15 +114,21 @@ def _open_enrolment(db: Session, patient_id: str, protocol_id: str) -> Enrolment
     ).first()
 
 
-def change_status(
-    db: Session, actor: Actor, protocols: ProtocolSet, enrolment_id: str, action: str, reason: str
-) -> Enrolment:
-    """Pause, resume or end. Pausing and ending need a reason, kept in the enrolment's history."""
+def get(db: Session, actor: Actor, enrolment_id: str) -> Enrolment:
+    """One enrolment of the actor's practice; anything else is not found."""
     if actor.role not in CLINICAL_ROLES:
         raise Forbidden()
     enrolment = db.get(Enrolment, enrolment_id) if len(enrolment_id) <= 36 else None
     if enrolment is None or enrolment.practice_id != actor.practice_id:
         raise NotFound()
+    return enrolment
+
+
+def change_status(
+    db: Session, actor: Actor, protocols: ProtocolSet, enrolment_id: str, action: str, reason: str
+) -> Enrolment:
+    """Pause, resume or end. Pausing and ending need a reason, kept in the enrolment's history."""
+    enrolment = get(db, actor, enrolment_id)
     if action not in TRANSITIONS:
         raise Invalid({"action": (N_("Unknown action."), {})})
     status, allowed_from = TRANSITIONS[action]

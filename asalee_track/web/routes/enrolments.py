@@ -8,7 +8,6 @@ from fastapi.responses import RedirectResponse, Response
 from asalee_track.care import accounts, enrolment, patients
 from asalee_track.care.errors import Invalid
 from asalee_track.i18n import local_today
-from asalee_track.store.tables import Enrolment
 from asalee_track.web.deps import Clinician, DbSession, Protocols
 from asalee_track.web.rendering import field_errors, render
 from asalee_track.web.routes.patients import patient_page
@@ -92,8 +91,7 @@ def change_status(
     try:
         changed = enrolment.change_status(db, actor, protocols, enrolment_id, action, reason)
     except Invalid as refused:
-        row = db.get(Enrolment, enrolment_id)
-        assert row is not None  # change_status raised NotFound otherwise
+        row = enrolment.get(db, actor, enrolment_id)
         return patient_page(
             request,
             db,
