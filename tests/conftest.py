@@ -22,6 +22,8 @@ from asalee_track.store.tables import Membership, Practice, User
 from asalee_track.web.app import create_app
 
 PASSWORD = "correct horse battery"
+# Logins are what these tests exercise, not argon2's cost: a real hash, at its cheapest.
+accounts.set_hash_cost(time_cost=1, memory_kib=1024)
 WORLD_TABLES = {Practice.__tablename__, User.__tablename__, Membership.__tablename__}
 
 
@@ -159,6 +161,18 @@ class Browser:
 @pytest.fixture
 def browser(app) -> Browser:  # type: ignore[no-untyped-def]
     return Browser(TestClient(app, raise_server_exceptions=False))
+
+
+@pytest.fixture
+def login_as(app):  # type: ignore[no-untyped-def]
+    """Another person at another computer: a browser of their own, logged in."""
+
+    def login(user: User) -> Browser:
+        other = Browser(TestClient(app, raise_server_exceptions=False))
+        assert other.login(user.email).status_code == 200
+        return other
+
+    return login
 
 
 @pytest.fixture

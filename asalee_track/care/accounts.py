@@ -1,7 +1,9 @@
 """Practices, users, memberships, passwords and logins."""
 
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -15,6 +17,22 @@ from asalee_track.store.tables import LoginAttempt, Membership, Practice, User
 from asalee_track.store.types import utcnow
 
 _hasher = PasswordHasher()
+
+
+def set_hash_cost(time_cost: int, memory_kib: int) -> None:
+    """Cheaper argon2 for test suites and benchmarks, which create and log in hundreds of users.
+    Deployments keep argon2-cffi's defaults (RFC 9106's low-memory profile)."""
+    global _hasher
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1)
+    _dummy_hash.cache_clear()
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked when the email is unknown, so that a login takes as long whether the account exists."""
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
 MIN_PASSWORD_LENGTH = 12  # ANSSI: length matters more than character classes
 # Refused whatever their length: what people type when asked for a long password.
 COMMON_PASSWORDS = {
@@ -146,7 +164,7 @@ def authenticate(
             practice_id=practice_id,
         )
         return LoginResult(None, rate_limited=True)
-    if user is None or not user.active or not _verify(user, password):
+    if not _verify(user, password) or user is None or not user.active:
         db.add(LoginAttempt(email=email, client=client[:64]))
         audit.record(
             db,
@@ -167,9 +185,10 @@ def authenticate(
     return LoginResult(user)
 
 
-def _verify(user: User, password: str) -> bool:
+def _verify(user: User | None, password: str) -> bool:
+    """Always one hash check: against the user's hash, or a dummy one for an unknown email."""
     try:
-        return _hasher.verify(user.password_hash, password)
+        return _hasher.verify(user.password_hash if user else _dummy_hash(), password) and user is not None
     except (VerificationError, InvalidHashError):
         return False
 

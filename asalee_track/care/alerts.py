@@ -5,6 +5,7 @@ from sqlmodel import Session, col, select
 from asalee_track.care import audit
 from asalee_track.care.actor import Actor
 from asalee_track.care.errors import Forbidden, Invalid, NotFound
+from asalee_track.care.inputs import check_text
 from asalee_track.care.patients import scoped_patient
 from asalee_track.i18n import N_
 from asalee_track.store.tables import Alert
@@ -18,10 +19,14 @@ def acknowledge(db: Session, actor: Actor, alert_id: str, comment: str) -> Alert
         raise Forbidden()
     if alert.status != "open":
         raise Invalid({"comment": (N_("This alert is no longer open."), {})})
+    errors: dict[str, tuple[str, dict[str, object]]] = {}
+    note = check_text(errors, "comment", comment, 2000)
+    if errors:
+        raise Invalid(errors)
     alert.status = "acknowledged"
     alert.acknowledged_by = actor.user_id
     alert.acknowledged_at = utcnow()
-    alert.comment = " ".join(comment.split())[:2000] or None
+    alert.comment = note
     db.add(alert)
     audit.record(db, actor, "update", "Flag", alert.id, patient_id=alert.patient_id, detail="acknowledged")
     db.flush()

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from asalee_track.care import audit
 from asalee_track.care.actor import Actor
 from asalee_track.care.errors import Forbidden, Invalid, NotFound
+from asalee_track.care.inputs import check_text
 from asalee_track.i18n import N_
 from asalee_track.store.tables import ApiToken, Practice
 from asalee_track.store.types import utcnow
@@ -37,9 +38,10 @@ def _require_admin(actor: Actor) -> None:
 def create(db: Session, actor: Actor, name: str) -> tuple[ApiToken, str]:
     """A new token for the actor's practice: the row, and the clear token to show once."""
     _require_admin(actor)
-    name = " ".join(name.split())
+    errors: dict[str, tuple[str, dict[str, object]]] = {}
+    name = check_text(errors, "name", name, 1000)
     if not name:
-        raise Invalid({"name": (N_("Required."), {})})
+        raise Invalid(errors or {"name": (N_("Required."), {})})
     if len(name) > 100:
         raise Invalid({"name": (N_("At most %(n)s characters."), {"n": 100})})
     clear = PREFIX + secrets.token_urlsafe(32)

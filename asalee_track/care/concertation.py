@@ -6,9 +6,10 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
-from asalee_track.care import audit
+from asalee_track.care import accounts, audit
 from asalee_track.care.actor import Actor
 from asalee_track.care.errors import Invalid, NotFound
+from asalee_track.care.inputs import check_text
 from asalee_track.care.patients import CLINICAL_ROLES, parse_date, scoped_patient
 from asalee_track.i18n import N_
 from asalee_track.store.tables import Concertation, ConcertationItem, Patient
@@ -22,13 +23,20 @@ def _require_clinical(actor: Actor) -> None:
 
 def create(db: Session, actor: Actor, held_on: str, title: str, participants: list[int]) -> Concertation:
     _require_clinical(actor)
+    errors: dict[str, tuple[str, dict[str, object]]] = {}
     day = parse_date(held_on)
     if day is None:
-        raise Invalid({"held_on": (N_("Enter a date as dd/mm/yyyy."), {})})
+        errors["held_on"] = (N_("Enter a date as dd/mm/yyyy."), {})
+    heading = check_text(errors, "title", title, 200)
+    team = {user.id for user in accounts.users_of_practice(db, actor.practice_id)}
+    if not set(participants) <= team:
+        errors["participants"] = (N_("Choose participants from the practice's team."), {})
+    if errors or day is None:
+        raise Invalid(errors)
     meeting = Concertation(
         practice_id=actor.practice_id,
         held_on=day,
-        title=" ".join(title.split())[:200] or None,
+        title=heading,
         participants=sorted(set(participants) | {actor.user_id}),
         created_by=actor.user_id,
     )
@@ -58,9 +66,11 @@ def add_patient(
     ).first()
     if existing is not None:
         return existing
-    item = ConcertationItem(
-        concertation_id=meeting.id, patient_id=patient.id, reason=" ".join(reason.split())[:500] or None
-    )
+    errors: dict[str, tuple[str, dict[str, object]]] = {}
+    note = check_text(errors, "reason", reason, 500)
+    if errors:
+        raise Invalid(errors)
+    item = ConcertationItem(concertation_id=meeting.id, patient_id=patient.id, reason=note)
     db.add(item)
     db.flush()
     audit.record(

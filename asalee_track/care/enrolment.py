@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 from asalee_track.care import audit, followup
 from asalee_track.care.actor import Actor
 from asalee_track.care.errors import Forbidden, Invalid, NotFound
+from asalee_track.care.inputs import check_text
 from asalee_track.care.patients import CLINICAL_ROLES, find_gp, parse_date, scoped_patient
 from asalee_track.i18n import N_
 from asalee_track.protocols import ProtocolSet
@@ -132,7 +133,10 @@ def change_status(
     if action not in TRANSITIONS:
         raise Invalid({"action": (N_("Unknown action."), {})})
     status, allowed_from = TRANSITIONS[action]
-    reason = " ".join(reason.split())[:500]
+    errors: dict[str, tuple[str, dict[str, object]]] = {}
+    reason = check_text(errors, "reason", reason, 500) or ""
+    if errors:
+        raise Invalid(errors)
     if enrolment.status not in allowed_from:
         raise Invalid({"action": (N_("This enrolment cannot be changed that way now."), {})})
     if action != "resume" and not reason:

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from asalee_track.care import audit
 from asalee_track.care.actor import Actor
 from asalee_track.care.errors import Invalid
+from asalee_track.care.inputs import check_text, parse_int
 from asalee_track.care.patients import CLINICAL_ROLES, scoped_patient
 from asalee_track.i18n import N_
 from asalee_track.protocols import DueItem, Obs, ProtocolSet, due_items
@@ -160,15 +161,17 @@ def snooze(
     errors: dict[str, tuple[str, dict[str, object]]] = {}
     if reason not in SNOOZE_REASONS:
         errors["reason"] = (N_("Choose a reason."), {})
-    if not days.strip().isdigit() or not 1 <= int(days) <= MAX_SNOOZE_DAYS:
+    span = parse_int(days, 1, MAX_SNOOZE_DAYS)
+    if span is None:
         errors["days"] = (N_("Between 1 and %(max)s days."), {"max": MAX_SNOOZE_DAYS})
-    if errors:
+    note = check_text(errors, "comment", comment, 500)
+    if errors or span is None:
         raise Invalid(errors)
     row = ReminderSnooze(
         patient_id=patient.id,
         reason=reason,
-        comment=" ".join(comment.split())[:500] or None,
-        until=today + timedelta(days=int(days)),
+        comment=note,
+        until=today + timedelta(days=span),
         set_by=actor.user_id,
     )
     db.add(row)

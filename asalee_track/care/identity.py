@@ -32,9 +32,3 @@ def fold(text: str) -> str:
     )
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(re.sub(r"[^0-9a-z]+", " ", stripped.lower()).split())
-
-
-def has_control_characters(text: str) -> bool:
-    """Invisible control characters (NUL, escapes...) are pasting accidents or attacks, never data;
-    tabs and line breaks are fine."""
-    return any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in text)

@@ -10,7 +10,8 @@ from sqlmodel import Session, col, func, or_, select
 from asalee_track.care import audit
 from asalee_track.care.actor import Actor
 from asalee_track.care.errors import Forbidden, Invalid, NotFound
-from asalee_track.care.identity import fold, has_control_characters, nir_is_valid, normalise_nir
+from asalee_track.care.identity import fold, nir_is_valid, normalise_nir
+from asalee_track.care.inputs import HIDDEN_CHARACTERS, has_hidden_characters, parse_int
 from asalee_track.i18n import N_
 from asalee_track.store.tables import Membership, Patient, PatientRevision, User
 from asalee_track.store.types import utcnow
@@ -45,8 +46,8 @@ def _validate(db: Session, actor: Actor, raw: Mapping[str, str], today: date) ->
     errors: dict[str, tuple[str, dict[str, object]]] = {}
     values: dict[str, object] = {}
     for field, text in raw.items():
-        if has_control_characters(text):
-            errors[field] = (N_("Remove the invisible control characters from this field."), {})
+        if has_hidden_characters(text):
+            errors[field] = (HIDDEN_CHARACTERS, {})
     for field in ("family_name", "given_names"):
         text = " ".join(raw.get(field, "").split())
         if not text:
@@ -97,7 +98,7 @@ def find_gp(
         select(User)
         .join(Membership, col(Membership.user_id) == User.id)
         .where(
-            User.id == (int(raw) if raw.strip().isdigit() and len(raw.strip()) <= 9 else -1),
+            User.id == (parse_int(raw) or -1),
             User.role == "gp",
             Membership.practice_id == actor.practice_id,
         )

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from asalee_track.care.errors import Invalid
-from asalee_track.care.identity import has_control_characters
+from asalee_track.care.inputs import HIDDEN_CHARACTERS, has_hidden_characters, parse_int
 from asalee_track.i18n import N_, TIMEZONE
 from asalee_track.protocols import (
     DelegatedAct,
@@ -105,9 +105,7 @@ def read_measure(form_field: FormField, text: str, unit: str | None) -> Reading:
 def parse(sections: list[FormSection], raw: Mapping[str, str], now: datetime, locale: str) -> ParsedSession:
     """Read the whole form; every refused field is named, nothing is half-read."""
     errors: Errors = {
-        name: (N_("Remove the invisible control characters from this field."), {})
-        for name, text in raw.items()
-        if has_control_characters(text)
+        name: (HIDDEN_CHARACTERS, {}) for name, text in raw.items() if has_hidden_characters(text)
     }
     started = _started_at(raw.get("started_at", ""), now, errors)
     duration = _duration(raw.get("duration_minutes", ""), errors)
@@ -167,14 +165,13 @@ def _started_at(text: str, now: datetime, errors: Errors) -> datetime | None:
 
 
 def _duration(text: str, errors: Errors) -> int | None:
-    text = text.strip()
-    if not text.isdigit() or not 1 <= int(text) <= MAX_DURATION:
+    minutes = parse_int(text, 1, MAX_DURATION)
+    if minutes is None:
         errors["duration_minutes"] = (
             N_("Enter a duration in minutes, from 1 to %(max)s."),
             {"max": MAX_DURATION},
         )
-        return None
-    return int(text)
+    return minutes
 
 
 def describe_conversion(measure: Measure, reading: Reading, locale: str) -> str | None:

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from asalee_track.care import audit, enrolment, followup, targets
 from asalee_track.care.actor import Actor
 from asalee_track.care.errors import Forbidden, Invalid, NotFound
+from asalee_track.care.inputs import check_text
 from asalee_track.care.patients import CLINICAL_ROLES, scoped_patient
 from asalee_track.care.session_form import FormSection, ParsedSession, build_form, parse
 from asalee_track.i18n import N_
@@ -357,9 +358,10 @@ def mark_entered_in_error(
     """The session should never have been recorded (wrong patient, wrong values): kept, but set aside."""
     _require_clinical(actor)
     session = _current_session(db, actor, session_id)
-    reason = " ".join(reason.split())[:500]
+    errors: dict[str, tuple[str, dict[str, object]]] = {}
+    reason = check_text(errors, "reason", reason, 500)
     if not reason:
-        raise Invalid({"reason": (N_("Give a reason."), {})})
+        raise Invalid(errors or {"reason": (N_("Give a reason."), {})})
     session.status = "entered-in-error"
     session.error_reason = reason
     session.updated_at = utcnow()

@@ -8,6 +8,7 @@ from sqlmodel import Session, col, select
 from asalee_track.care import audit, enrolment
 from asalee_track.care.actor import Actor
 from asalee_track.care.errors import Forbidden, Invalid
+from asalee_track.care.inputs import check_text
 from asalee_track.care.patients import scoped_patient
 from asalee_track.i18n import N_
 from asalee_track.protocols import InputRefused, Measure, ProtocolSet, Target, parse_number
@@ -39,8 +40,8 @@ def set_target(
         errors["max_value"] = (N_("Give a lower bound, an upper bound or both."), {})
     if low is not None and high is not None and low > high:
         errors["min_value"] = (N_("The lower bound is above the upper bound."), {})
-    reason = " ".join(raw.get("reason", "").split())[:500]
-    if not reason:
+    reason = check_text(errors, "reason", raw.get("reason", ""), 500)
+    if not reason and "reason" not in errors:
         errors["reason"] = (N_("Give a reason."), {})
     if errors:
         raise Invalid(errors)

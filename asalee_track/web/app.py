@@ -160,7 +160,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
 
 def _error_page(request: Request, status: int, title: str, message: str) -> HTMLResponse:
     i18n.set_locale(getattr(request.state, "locale", i18n.DEFAULT_LOCALE))
-    return render(
+    page = render(
         request,
         "errors/error.html",
         {
@@ -171,6 +171,10 @@ def _error_page(request: Request, status: int, title: str, message: str) -> HTML
         },
         status_code=status,
     )
+    # The 500 page is answered outside the middleware that adds these to every other response.
+    page.headers.update(SECURITY_HEADERS)
+    page.headers["Cache-Control"] = "no-store"
+    return page
 
 
 def _add_error_pages(app: FastAPI) -> None:

@@ -14,9 +14,6 @@ from asalee_track.config import Settings
 from asalee_track.protocols import ProtocolSet
 from asalee_track.store.tables import User
 
-# Database ids typed into addresses and forms: anything larger cannot exist (and overflows SQLite).
-MAX_ID = 2**31 - 1
-
 
 def get_settings(request: Request) -> Settings:
     return request.app.state.settings

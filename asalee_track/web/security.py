@@ -9,6 +9,7 @@ from asalee_track.care.errors import Forbidden
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+API_PREFIXES = ("/fhir/",)  # authenticated by bearer tokens, not by the login cookie
 
 
 def csrf_token(request: Request) -> str:
@@ -25,12 +26,13 @@ class CsrfRefused(Forbidden):
 
 async def csrf_protect(request: Request) -> None:
     """Every unsafe request from a browser carries the session's token, in the form or (htmx) a header.
-    Bearer-token clients (FHIR) hold no cookie, so cross-site forgery cannot ride on them."""
-    if request.method in SAFE_METHODS or request.headers.get("authorization", "").lower().startswith(
-        "bearer "
-    ):
+
+    The one exemption is the FHIR API called without a login cookie: its bearer token authenticates it
+    and no browser sends that token by itself. A request that rides on the login cookie always needs
+    the form token, whatever other header it carries."""
+    if request.method in SAFE_METHODS:
         return
-    if request.url.path.startswith("/fhir/") and "uid" not in request.session:
+    if request.url.path.startswith(API_PREFIXES) and "uid" not in request.session:
         return  # no login to ride on: the FHIR layer answers 401 with an OperationOutcome
     expected = request.session.get("csrf")
     sent = request.headers.get(CSRF_HEADER)

@@ -9,7 +9,8 @@ from fastapi.responses import RedirectResponse, Response
 from asalee_track import i18n
 from asalee_track.care import accounts, audit
 from asalee_track.care.errors import Forbidden, Invalid
-from asalee_track.web.deps import MAX_ID, CurrentActor, CurrentUser, DbSession, get_settings
+from asalee_track.care.inputs import MAX_ID
+from asalee_track.web.deps import CurrentActor, CurrentUser, DbSession, get_settings
 from asalee_track.web.rendering import field_errors, render
 from asalee_track.web.security import sign_in, sign_out
 

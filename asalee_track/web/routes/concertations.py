@@ -8,8 +8,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from asalee_track.care import accounts, concertation, followup
 from asalee_track.care.errors import Invalid
+from asalee_track.care.inputs import MAX_ID, parse_int
 from asalee_track.i18n import local_today
-from asalee_track.web.deps import MAX_ID, Clinician, DbSession, Protocols
+from asalee_track.web.deps import Clinician, DbSession, Protocols
 from asalee_track.web.rendering import field_errors, render
 
 router = APIRouter()
@@ -21,11 +22,13 @@ def _list_page(
     actor: Clinician,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
+    typed: dict[str, str] | None = None,
 ) -> Response:
     return render(
         request,
         "concertations/list.html",
         {
+            "typed": typed,
             "meetings": concertation.recent(db, actor),
             "today": local_today().isoformat(),
             "errors": errors or {},
@@ -43,13 +46,14 @@ def meetings(request: Request, db: DbSession, actor: Clinician) -> Response:
 @router.post("/concertations")
 async def create(request: Request, db: DbSession, actor: Clinician) -> Response:
     form = await request.form()
-    participants = [int(v) for v in form.getlist("participants") if str(v).isdigit()]
+    participants = [parse_int(str(v)) or 0 for v in form.getlist("participants")]
     try:
         meeting = concertation.create(
             db, actor, str(form.get("held_on", "")), str(form.get("title", "")), participants
         )
     except Invalid as refused:
-        return _list_page(request, db, actor, field_errors(request, refused), 422)
+        typed = {"held_on": str(form.get("held_on", "")), "title": str(form.get("title", ""))}
+        return _list_page(request, db, actor, field_errors(request, refused), 422, typed)
     return RedirectResponse(f"/concertations/{meeting.id}", status_code=303)
 
 

@@ -64,16 +64,29 @@ def acknowledge(
     request: Request,
     db: DbSession,
     actor: Clinician,
+    protocols: Protocols,
     alert_id: str,
     comment: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
+    errors: dict[str, str] = {}
     try:
         alert = alerts.acknowledge(db, actor, alert_id, comment)
-    except Invalid:
+    except Invalid as refused:
         alert = alerts.get(db, actor, alert_id)  # acknowledged meanwhile: show it as it now stands
+        if alert.status == "open":
+            errors = field_errors(request, refused)
+    if errors and not is_htmx(request):
+        refusal = {f"alert-{alert.id}": errors["comment"]}
+        return review_page(request, db, actor, protocols, alert.patient_id, refusal, {}, 422)
     if is_htmx(request):
         team = {u.id: u.display_name for u in accounts.users_of_practice(db, actor.practice_id)}
-        return render(request, "fragments/alert.html", {"alert": alert, "team": team})
+        context = {
+            "alert": alert,
+            "team": team,
+            "comment_error": errors.get("comment"),
+            "typed_comment": comment,
+        }
+        return render(request, "fragments/alert.html", context, 422 if errors else 200)
     return RedirectResponse(request.headers.get("referer") or f"/patients/{alert.patient_id}/review", 303)
 
 

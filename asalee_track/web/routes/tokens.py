@@ -7,7 +7,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from asalee_track.care import api_tokens
 from asalee_track.care.errors import Invalid
-from asalee_track.web.deps import MAX_ID, Admin, DbSession
+from asalee_track.care.inputs import MAX_ID
+from asalee_track.web.deps import Admin, DbSession
 from asalee_track.web.rendering import field_errors, render
 
 router = APIRouter(prefix="/admin")

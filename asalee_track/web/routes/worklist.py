@@ -7,7 +7,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from asalee_track.care import accounts, followup
-from asalee_track.web.deps import MAX_ID, Clinician, DbSession, Protocols
+from asalee_track.care.inputs import MAX_ID
+from asalee_track.web.deps import Clinician, DbSession, Protocols
 from asalee_track.web.rendering import is_htmx, render
 
 router = APIRouter()
