@@ -8,7 +8,7 @@ import typer
 from sqlalchemy.engine import make_url
 
 from asalee_track.care import accounts, audit, demo
-from asalee_track.care.errors import Invalid
+from asalee_track.care.errors import Invalid, NotFound
 from asalee_track.cli_export import export_app
 from asalee_track.config import get_settings
 from asalee_track.protocols import check_paths, load_protocols, summary
@@ -122,6 +122,18 @@ def user_add(
     typer.echo(f"user {user.id} created: {user.email} ({user.role})")
 
 
+@user_app.command("deactivate")
+def user_deactivate(email: str) -> None:
+    """Close an account (someone left the practice): every open session ends now; the history stays."""
+    try:
+        with transaction(_engine()) as db:
+            user = accounts.deactivate(db, email)
+    except NotFound:
+        typer.echo(f"no user {email}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"user {user.id} deactivated: {user.email}")
+
+
 @app.command()
 def backup(destination: Path) -> None:
     """A consistent copy of the live SQLite database (online backup: the app may keep running)."""
@@ -163,12 +175,39 @@ def protocols_check(
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Check the audit chain: any modified or removed event is reported."""
+def audit_verify(
+    anchors: Annotated[
+        Path | None, typer.Option(help="A file written by `audit anchor`: the chains must still hold it.")
+    ] = None,
+) -> None:
+    """Check every practice's audit chain: any modified, inserted or removed event is reported."""
+    anchored = []
+    if anchors is not None:
+        lines = anchors.read_text(encoding="utf-8").splitlines() if anchors.exists() else []
+        anchored = [audit.Anchor.parse(line) for line in lines if line.strip()]
     with transaction(_engine()) as db:
-        report = audit.verify(db)
+        report = audit.verify(db, anchored)
     for problem in report.problems:
         typer.echo(problem, err=True)
     if not report.ok:
         raise typer.Exit(1)
-    typer.echo(f"audit chain intact: {report.checked} events")
+    checked = f", {len(anchored)} anchors held" if anchors is not None else ""
+    typer.echo(f"audit chains intact: {report.checked} events in {report.chains} chains{checked}")
+
+
+@audit_app.command("anchor")
+def audit_anchor(
+    file: Annotated[
+        Path | None, typer.Option(help="Append the heads to this file (kept outside the database).")
+    ] = None,
+) -> None:
+    """Write each chain's head (length and last hash) outside the database, for `audit verify --anchors`:
+    to a file on another disk, or printed for a remote log."""
+    with transaction(_engine()) as db:
+        lines = [anchor.line() for anchor in audit.heads(db)]
+    if file is None:
+        typer.echo("\n".join(lines))
+        return
+    with file.open("a", encoding="utf-8") as out:
+        out.write("".join(line + "\n" for line in lines))
+    typer.echo(f"{len(lines)} chain heads appended to {file}")

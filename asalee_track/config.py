@@ -1,5 +1,7 @@
 """Configuration, only from the environment (ASALEE_*) or a .env file."""
 
+import hashlib
+import hmac
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -17,13 +19,20 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{DATA_DIR / 'asalee.db'}"
     # Empty means: generate one on first run and keep it in var/, so that sessions survive restarts.
     secret_key: str = ""
+    # Keys the audit chain; empty means derived from the secret key. Never stored in the database.
+    audit_key: str = ""
     protocols_dir: Path = PROJECT_ROOT / "protocols"
     templates_dir: Path = PROJECT_ROOT / "templates"
     export_dir: Path = DATA_DIR / "exports"
     # Cookies marked Secure only behind TLS; a practice's local machine serves plain HTTP on loopback.
     secure_cookies: bool = False
-    session_idle_minutes: int = 120
+    session_idle_minutes: int = 120  # slides with activity
+    session_absolute_hours: int = 12  # a login ends after this, however active
+    # Failed logins before delays start (care/login_throttle.py): this email from this address, this
+    # address whatever the email, and this email from anywhere (browsers it logged in from are spared).
     login_max_failures: int = 5
+    login_client_max_failures: int = 20
+    login_account_max_failures: int = 10
     login_window_minutes: int = 15
 
     def resolved_secret_key(self) -> str:
@@ -35,6 +44,13 @@ class Settings(BaseSettings):
             key_file.write_text(secrets.token_urlsafe(48))
             key_file.chmod(0o600)
         return key_file.read_text().strip()
+
+    def resolved_audit_key(self) -> bytes:
+        if self.audit_key:
+            return self.audit_key.encode()
+        return hmac.new(
+            self.resolved_secret_key().encode(), b"asalee-track audit chain", hashlib.sha256
+        ).digest()
 
 
 @lru_cache

@@ -2,19 +2,17 @@
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, col, delete, func, select
+from sqlmodel import Session, col, select
 
-from asalee_track.care import audit
+from asalee_track.care import audit, login_throttle, user_sessions
 from asalee_track.care.actor import ROLES, Actor
 from asalee_track.care.errors import Invalid, NotFound
 from asalee_track.i18n import N_
-from asalee_track.store.tables import LoginAttempt, Membership, Practice, User
-from asalee_track.store.types import utcnow
+from asalee_track.store.tables import Membership, Practice, User
 
 _hasher = PasswordHasher()
 
@@ -68,6 +66,8 @@ def create_practice(
     practice = Practice(name=name, finess=finess, address=address)
     db.add(practice)
     db.flush()
+    assert practice.id is not None
+    audit.start_chain(db, practice.id)
     return practice
 
 
@@ -135,52 +135,46 @@ def actor_for(db: Session, user_id: int, practice_id: int) -> Actor:
 @dataclass(frozen=True)
 class LoginResult:
     user: User | None
-    rate_limited: bool = False
+    retry_after: int = 0  # seconds, when the login was not even checked (too many failures)
 
 
 def authenticate(
-    db: Session, email: str, password: str, client: str, max_failures: int, window: timedelta
+    db: Session,
+    email: str,
+    password: str,
+    client: str,
+    policy: login_throttle.Policy,
+    known_device: bool = False,
 ) -> LoginResult:
-    """Check a password. Failures are counted per email across all workers; too many lock the email out
-    for the window, whatever the password, so guessing cannot continue from several addresses."""
+    """Check a password, unless recent failures ask this client to wait (login_throttle)."""
     email = email.strip().lower()
-    since = utcnow() - window
-    failures = db.exec(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(LoginAttempt.email == email, col(LoginAttempt.at) >= since)
-    ).one()
     user = db.exec(select(User).where(User.email == email)).first()
     practice_id = _first_practice_id(db, user)
-    if failures >= max_failures:
+
+    def audited(outcome: str) -> None:
         audit.record(
             db,
             None,
             "login",
             "user",
             email,
-            outcome="rate-limited",
+            outcome=outcome,
             user_id=user.id if user else None,
             practice_id=practice_id,
         )
-        return LoginResult(None, rate_limited=True)
+
+    wait = login_throttle.retry_after(db, policy, email, client, known_device)
+    if wait:
+        audited("rate-limited")
+        return LoginResult(None, retry_after=wait)
     if not _verify(user, password) or user is None or not user.active:
-        db.add(LoginAttempt(email=email, client=client[:64]))
-        audit.record(
-            db,
-            None,
-            "login",
-            "user",
-            email,
-            outcome="failure",
-            user_id=user.id if user else None,
-            practice_id=practice_id,
-        )
+        login_throttle.record_failure(db, policy, email, client)
+        audited("failure")
         return LoginResult(None)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
         db.add(user)
-    db.exec(delete(LoginAttempt).where(col(LoginAttempt.email) == email))  # type: ignore[call-overload]
+    login_throttle.forget(db, email)
     audit.record(db, None, "login", "user", user.id, user_id=user.id, practice_id=practice_id)
     return LoginResult(user)
 
@@ -211,8 +205,10 @@ def users_of_practice(db: Session, practice_id: int, role: str | None = None) ->
     return list(db.exec(query.order_by(User.display_name)).all())
 
 
-def change_password(db: Session, actor: Actor, current: str, new: str, confirm: str) -> User:
-    """A new password ends every other session of the user (their cookies carry the old epoch)."""
+def change_password(
+    db: Session, actor: Actor, current: str, new: str, confirm: str, keep_session: int | None = None
+) -> User:
+    """A new password ends every other session of the user (``keep_session`` is the one in use)."""
     user = db.get(User, actor.user_id)
     assert user is not None
     errors: dict[str, tuple[str, dict[str, object]]] = {}
@@ -226,17 +222,34 @@ def change_password(db: Session, actor: Actor, current: str, new: str, confirm: 
     if errors:
         raise Invalid(errors)
     user.password_hash = hash_password(new)
-    user.session_epoch += 1
     db.add(user)
+    user_sessions.end_all(db, actor.user_id, "password", keep=keep_session)
     audit.record(db, actor, "update", "user", user.id, detail="password changed")
     return user
 
 
-def end_all_sessions(db: Session, actor: Actor) -> User:
-    """Log out everywhere: every session cookie of the user, on every device, stops working."""
-    user = db.get(User, actor.user_id)
-    assert user is not None
-    user.session_epoch += 1
+def end_all_sessions(db: Session, actor: Actor) -> None:
+    """Log out everywhere: every session of the user, on every device, ends now."""
+    ended = user_sessions.end_all(db, actor.user_id, "logout-all")
+    audit.record(db, actor, "logout", "user", actor.user_id, detail=f"all sessions ({ended})")
+
+
+def deactivate(db: Session, email: str) -> User:
+    """An account closed (someone left the practice): its sessions end at once; its history stays."""
+    user = db.exec(select(User).where(User.email == email.strip().lower())).first()
+    if user is None or user.id is None:
+        raise NotFound()
+    user.active = False
     db.add(user)
-    audit.record(db, actor, "logout", "user", user.id, detail="all sessions")
+    ended = user_sessions.end_all(db, user.id, "deactivated")
+    for practice in practices_of(db, user.id):
+        audit.record(
+            db,
+            None,
+            "update",
+            "user",
+            user.id,
+            detail=f"deactivated, {ended} sessions ended",
+            practice_id=practice.id,
+        )
     return user

@@ -36,8 +36,6 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=200)
     locale: str = Field(default="fr", max_length=5)
     active: bool = Field(default=True)
-    # Bumped by "log out everywhere" and password changes: older session cookies stop working.
-    session_epoch: int = Field(default=0)
     created_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
 
 
@@ -85,14 +83,50 @@ class PatientRevision(SQLModel, table=True):
     replaced_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
 
 
+class UserSession(SQLModel, table=True):
+    """A login, kept server-side: the cookie carries only a random id whose hash is stored here, so
+    logging out, a password change or a deactivated account ends it at once, on every device."""
+
+    __tablename__ = "user_session"
+    __table_args__ = (Index("ix_user_session_user", "user_id", "ended_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="app_user.id")
+    created_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    last_seen_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    ended_at: datetime | None = _when(default=None, nullable=True)  # type: ignore[assignment]
+    ended_reason: str | None = Field(default=None, max_length=20)
+    client: str = Field(default="", max_length=200)  # browser and address, for the user to recognise it
+
+
+class PendingForm(SQLModel, table=True):
+    """What a user posted after their login expired, kept until they log in again (or it expires)."""
+
+    __tablename__ = "pending_form"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="app_user.id")
+    path: str = Field(max_length=500)
+    fields: list = Field(sa_column=Column(JSON, nullable=False))  # [[name, value], ...] in order
+    created_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+
+
 class AuditEvent(SQLModel, table=True):
+    """One event of a practice's chain (chain 0 holds what no practice owns: failed logins of unknown
+    emails). ``seq`` numbers the chain from 1, so an anchor outside the database names one event."""
+
     __tablename__ = "audit_event"
     __table_args__ = (
         Index("ix_audit_practice_time", "practice_id", "at"),
         Index("ix_audit_patient", "patient_id"),
+        UniqueConstraint("chain", "seq", name="uq_audit_chain_seq"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    chain: int = Field(default=0)
+    seq: int = Field(default=0)
     at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
     user_id: int | None = Field(default=None)  # no foreign key: the trail outlives what it speaks of
     practice_id: int | None = Field(default=None)
@@ -107,20 +141,26 @@ class AuditEvent(SQLModel, table=True):
 
 
 class AuditHead(SQLModel, table=True):
-    """One row: the chain's last hash and length. Locking it serialises appends across workers."""
+    """One row per chain: its last hash and length. Locking it serialises appends to that practice's
+    chain across workers; practices never wait for each other."""
 
     __tablename__ = "audit_head"
 
-    id: int = Field(default=1, primary_key=True)
+    chain: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     last_hash: str = Field(max_length=64)
     count: int = Field(default=0)
 
 
 class LoginAttempt(SQLModel, table=True):
-    """Failed logins, kept in the database so that every worker sees the same rate limit."""
+    """Failed logins within the throttling window, kept in the database so that every worker sees the
+    same counts; older ones are purged."""
 
     __tablename__ = "login_attempt"
-    __table_args__ = (Index("ix_login_attempt_email_at", "email", "at"),)
+    __table_args__ = (
+        Index("ix_login_attempt_email_at", "email", "at"),
+        Index("ix_login_attempt_client_at", "client", "at"),
+        Index("ix_login_attempt_at", "at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=254)

@@ -18,13 +18,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from asalee_track import i18n
-from asalee_track.care import followup
+from asalee_track.care import audit, followup
 from asalee_track.care.errors import Forbidden, NotFound
 from asalee_track.config import Settings, get_settings
 from asalee_track.fhir.bulk import ExportWorker
 from asalee_track.protocols import load_protocols
 from asalee_track.store import migrate
 from asalee_track.store.db import is_sqlite, make_engine, refresh_statistics, transaction
+from asalee_track.web import pending
 from asalee_track.web.deps import LoginRequired
 from asalee_track.web.rendering import is_htmx, render
 from asalee_track.web.routes import (
@@ -71,6 +72,7 @@ def create_app(
     settings: Settings | None = None, engine: Engine | None = None, upgrade: bool = True
 ) -> FastAPI:
     settings = settings or get_settings()
+    audit.use_key(settings.resolved_audit_key())
     # A broken protocol refuses start-up with every error listed (ProtocolLoadError), never half-runs.
     protocols = load_protocols(settings.protocols_dir)
     engine = engine or make_engine(settings.database_url)
@@ -183,6 +185,8 @@ def _add_error_pages(app: FastAPI) -> None:
         target = "/login"
         if request.method == "GET" and request.url.path != "/":
             target += "?next=" + request.url.path
+        elif request.method == "POST" and await pending.keep_posted_form(request):
+            target += "?kept=1"
         if is_htmx(request):
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)

@@ -1,18 +1,20 @@
 """FastAPI dependencies: the database session, who is acting, and role guards. Authorisation lives here."""
 
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from asalee_track.care import accounts
+from asalee_track.care import accounts, user_sessions
 from asalee_track.care.actor import Actor
 from asalee_track.care.errors import CareError, Forbidden
 from asalee_track.config import Settings
 from asalee_track.protocols import ProtocolSet
 from asalee_track.store.tables import User
+from asalee_track.web.security import session_token
 
 
 def get_settings(request: Request) -> Settings:
@@ -44,15 +46,29 @@ class LoginRequired(Exception):
     """No valid session: the handler sends the browser to the login page."""
 
 
+def session_limits(settings: Settings) -> user_sessions.Limits:
+    return user_sessions.Limits(
+        idle=timedelta(minutes=settings.session_idle_minutes),
+        absolute=timedelta(hours=settings.session_absolute_hours),
+    )
+
+
 def current_user(request: Request, db: DbSession) -> User:
-    uid = request.session.get("uid")
-    user = db.get(User, uid) if isinstance(uid, int) else None
-    if user is None or not user.active or request.session.get("epoch") != user.session_epoch:
-        if uid is not None:  # a stale or revoked login: forget it; an anonymous session keeps its form token
+    token = session_token(request)
+    found = user_sessions.resolve(db, token, session_limits(get_settings(request))) if token else None
+    if found is None:
+        if token:  # ended or expired: forget it; an anonymous session keeps its form token
+            request.state.expired_user_id = user_sessions.expired_user(db, token)
+            csrf = request.session.get("csrf")
             request.session.clear()
+            if csrf:
+                request.session["csrf"] = csrf
         raise LoginRequired()
-    request.state.locale = request.session.get("locale") or user.locale
-    return user
+    if found.touch:
+        user_sessions.touch(db, found.session.id or 0)
+    request.state.user_session_id = found.session.id
+    request.state.locale = request.session.get("locale") or found.user.locale
+    return found.user
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

@@ -32,7 +32,7 @@ async def csrf_protect(request: Request) -> None:
     the form token, whatever other header it carries."""
     if request.method in SAFE_METHODS:
         return
-    if request.url.path.startswith(API_PREFIXES) and "uid" not in request.session:
+    if request.url.path.startswith(API_PREFIXES) and not signed_in(request):
         return  # no login to ride on: the FHIR layer answers 401 with an OperationOutcome
     expected = request.session.get("csrf")
     sent = request.headers.get(CSRF_HEADER)
@@ -44,11 +44,21 @@ async def csrf_protect(request: Request) -> None:
         raise CsrfRefused()
 
 
-def sign_in(request: Request, user_id: int, practice_id: int | None, epoch: int, locale: str) -> None:
-    """A fresh session on login, so that a token planted before login is worthless after it."""
+def sign_in(request: Request, token: str, practice_id: int | None, locale: str) -> None:
+    """A fresh cookie on login, so that a form token planted before login is worthless after it. The
+    cookie holds the server-side session's token, never who the user is."""
     request.session.clear()
-    request.session.update(uid=user_id, pid=practice_id, epoch=epoch, locale=locale)
+    request.session.update(sid=token, pid=practice_id, locale=locale)
     csrf_token(request)
+
+
+def session_token(request: Request) -> str:
+    token = request.session.get("sid")
+    return token if isinstance(token, str) else ""
+
+
+def signed_in(request: Request) -> bool:
+    return bool(session_token(request))
 
 
 def sign_out(request: Request) -> None:

@@ -24,7 +24,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from asalee_track.care import demo
+from asalee_track.care import audit, demo
+from asalee_track.config import Settings
 from asalee_track.fhir.bulk import ExportWorker
 from asalee_track.protocols import load_protocols
 from asalee_track.store import migrate
@@ -160,20 +161,26 @@ class Installation:
 
 
 @pytest.fixture
-def installation(tmp_path: Path) -> Iterator[Installation]:
-    """What the operator guide assumes: the application installed, its database holding a practice."""
+def installation(tmp_path: Path, settings: Settings) -> Iterator[Installation]:
+    """What the operator guide assumes: the application installed, its database holding a practice
+    (whose audit chain is keyed with the installation's own secret, as its commands will check)."""
     install = tmp_path / "asalee-track"
     shutil.copytree(ROOT / "protocols", install / "protocols")
     (install / "var").mkdir()
+    env = shell_env(install)
     engine = make_engine(f"sqlite:///{install / 'var' / 'asalee.db'}")
     migrate.upgrade(engine)
-    with transaction(engine) as db:
-        demo.create_demo(db, load_protocols(install / "protocols"), patient_count=3)
-        patient = db.exec(select(Patient).order_by(Patient.family_name)).first()
-        assert patient is not None
-        patient_id = patient.id
+    audit.use_key(Settings(secret_key=env["ASALEE_SECRET_KEY"]).resolved_audit_key())
+    try:
+        with transaction(engine) as db:
+            demo.create_demo(db, load_protocols(install / "protocols"), patient_count=3)
+            patient = db.exec(select(Patient).order_by(Patient.family_name)).first()
+            assert patient is not None
+            patient_id = patient.id
+    finally:
+        audit.use_key(settings.resolved_audit_key())
     engine.dispose()
-    yield Installation(install, shell_env(install), patient_id)
+    yield Installation(install, env, patient_id)
 
 
 # ---------------------------------------------------------------------------------------------------

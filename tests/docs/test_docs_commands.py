@@ -70,7 +70,7 @@ def test_operator_guide_commands_run_in_an_installation(installation: Installati
     )
 
     assert run.returncode == 0, run.report()
-    assert "audit chain intact" in run.output
+    assert "audit chains intact" in run.output
     assert list((installation.path / "sauvegardes").glob("*.db")), "a backup was written"
 
 

@@ -60,11 +60,37 @@ def test_audit_verify_reports_tampering_with_a_non_zero_exit(sqlite_home: Path) 
     runner.invoke(app, ["demo", "--patients", "2"])
     ok = runner.invoke(app, ["audit", "verify"])
     assert ok.exit_code == 0 and "intact" in ok.output
-    with sqlite3.connect(sqlite_home) as connection:
+    with sqlite3.connect(sqlite_home) as connection:  # the database itself refuses the change
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            connection.execute("UPDATE audit_event SET detail = 'nothing to see' WHERE id = 1")
+        connection.execute("DROP TRIGGER audit_event_no_update")  # an attacker who knows SQL
         connection.execute("UPDATE audit_event SET detail = 'nothing to see' WHERE id = 1")
     broken = runner.invoke(app, ["audit", "verify"])
     assert broken.exit_code == 1
     assert "event 1: content does not match its hash" in broken.output
+
+
+def test_audit_anchor_then_verify_catches_removed_last_events(sqlite_home: Path, tmp_path: Path) -> None:
+    runner.invoke(app, ["demo", "--patients", "2"])
+    anchors = tmp_path / "anchors.jsonl"
+    written = runner.invoke(app, ["audit", "anchor", "--file", str(anchors)])
+    assert written.exit_code == 0 and "chain heads appended" in written.output
+    assert runner.invoke(app, ["audit", "verify", "--anchors", str(anchors)]).exit_code == 0
+    with sqlite3.connect(sqlite_home) as connection:
+        connection.execute("DROP TRIGGER audit_event_no_delete")
+        chain, count = connection.execute(
+            "SELECT chain, count FROM audit_head WHERE count > 1 ORDER BY chain LIMIT 1"
+        ).fetchone()
+        connection.execute("DELETE FROM audit_event WHERE chain = ? AND seq = ?", (chain, count))
+        previous = connection.execute(
+            "SELECT hash FROM audit_event WHERE chain = ? AND seq = ?", (chain, count - 1)
+        ).fetchone()[0]
+        connection.execute(
+            "UPDATE audit_head SET count = ?, last_hash = ? WHERE chain = ?", (count - 1, previous, chain)
+        )
+    assert runner.invoke(app, ["audit", "verify"]).exit_code == 0  # consistent without the anchors
+    broken = runner.invoke(app, ["audit", "verify", "--anchors", str(anchors)])
+    assert broken.exit_code == 1 and "gone" in broken.output
 
 
 def test_user_add_refuses_a_short_password(sqlite_home: Path) -> None:

@@ -58,6 +58,7 @@ ROUTES = {
     ("GET", "/account"): "any",
     ("POST", "/account/password"): "any",
     ("POST", "/account/logout-everywhere"): "any",
+    ("POST", "/account/sessions/{user_session_id}/end"): "any",
     ("GET", "/admin/audit"): "admin",
     ("GET", "/admin/tokens"): "admin",
     ("POST", "/admin/tokens"): "admin",
@@ -100,6 +101,7 @@ def ids(as_nurse, make_patient, enrol, db) -> dict[str, str]:  # type: ignore[no
         "item_id": str(db.exec(select(ConcertationItem.id)).first()),
         "measure_id": "weight",
         "token_id": "1",
+        "user_session_id": "999999",  # nobody's: ending one's own session would end the walk
     }
 
 

@@ -115,12 +115,17 @@ def test_switching_to_a_practice_one_does_not_belong_to_is_refused(as_nurse, wor
     assert response.status_code == 403
 
 
-def test_session_ends_after_inactivity(as_nurse, monkeypatch) -> None:
-    import time
+def test_session_ends_after_inactivity(as_nurse, engine) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from asalee_track.store.tables import UserSession
+    from asalee_track.store.types import utcnow
 
     assert as_nurse.get("/worklist").url.path == "/worklist"
-    later = time.time() + 3 * 3600  # longer than the idle limit (2 hours by default)
-    monkeypatch.setattr(time, "time", lambda: later)
+    with engine.begin() as connection:  # last used longer ago than the idle limit (2 hours by default)
+        connection.execute(update(UserSession).values(last_seen_at=utcnow() - timedelta(hours=3)))
     assert as_nurse.get("/worklist").url.path == "/login"
 
 
