@@ -38,19 +38,30 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     """Upgrade the database, then serve the web application."""
     import uvicorn
 
+    from asalee_track.web.app import production_problems
+
     _, errors = check_paths([get_settings().protocols_dir])
     if errors:  # refuse to start on a broken protocol, saying what to fix, rather than half-run
         for error in errors:
             typer.echo(str(error), err=True)
         raise typer.Exit(1)
-    migrate.upgrade(_engine())
+    settings = get_settings()
+    engine = _engine()
+    migrate.upgrade(engine)
+    with transaction(engine) as db:
+        problems = production_problems(db, settings)
+    if problems:  # said here, plainly, rather than as a traceback from every worker
+        for problem in problems:
+            typer.echo(f"production mode: {problem}", err=True)
+        raise typer.Exit(1)
     uvicorn.run(
         "asalee_track.web.main:app",
         host=host,
         port=port,
         workers=workers,
         proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
+        forwarded_allow_ips=settings.trusted_proxies,
+        timeout_keep_alive=5,
     )
 
 

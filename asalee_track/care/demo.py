@@ -7,7 +7,7 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from asalee_track.care import accounts, alerts, audit, enrolment, patients, sessions
 from asalee_track.care.actor import Actor
@@ -78,6 +78,14 @@ class DemoLogin:
 
 def has_data(db: Session) -> bool:
     return db.exec(select(Practice)).first() is not None
+
+
+def active_demo_accounts(db: Session) -> list[str]:
+    """Demo logins still open: their password is printed in the README, so production refuses them."""
+    emails = [email for email, *_ in TEAM]
+    return list(
+        db.exec(select(User.email).where(col(User.email).in_(emails), col(User.active).is_(True))).all()
+    )
 
 
 def _nir(rng: random.Random, sex: str, birth: date) -> str:

@@ -2,7 +2,12 @@
 
 
 class CareError(Exception):
-    """Base of refusals a user may see."""
+    """Base of refusals a user may see. ``audited``: the use case has recorded the refusal itself, with
+    more precision than the web layer's catch-all record of refusals can."""
+
+    def __init__(self, *args: object, audited: bool = False) -> None:
+        super().__init__(*args)
+        self.audited = audited
 
 
 class NotFound(CareError):

@@ -179,7 +179,7 @@ def scoped_patient(db: Session, actor: Actor, patient_id: str) -> Patient:
     patient = db.get(Patient, patient_id) if len(patient_id) <= 36 else None
     if patient is None or patient.practice_id != actor.practice_id:
         audit.record(db, actor, "denied", "Patient", patient_id[:64], outcome="not-found")
-        raise NotFound()
+        raise NotFound(audited=True)
     return patient
 
 
@@ -233,4 +233,5 @@ def search(db: Session, actor: Actor, text: str, offset: int = 0, limit: int = 2
     rows = db.exec(query.order_by(Patient.search_key, Patient.birth_date).offset(offset).limit(limit)).all()
     if text:
         audit.record(db, actor, "search", "Patient", detail=f"{total} found")
+        audit.record_shown(db, actor, "Patient", (p.id for p in rows), "shown in a search")
     return SearchResult(list(rows), total)

@@ -14,11 +14,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError
+from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from asalee_track import i18n
-from asalee_track.care import audit, followup
+from asalee_track.care import audit, demo, followup
 from asalee_track.care.errors import Forbidden, NotFound
 from asalee_track.config import Settings, get_settings
 from asalee_track.fhir.bulk import ExportWorker
@@ -26,7 +27,9 @@ from asalee_track.protocols import load_protocols
 from asalee_track.store import migrate
 from asalee_track.store.db import is_sqlite, make_engine, refresh_statistics, transaction
 from asalee_track.web import pending
+from asalee_track.web.body_limit import ReadBodyFirst
 from asalee_track.web.deps import LoginRequired
+from asalee_track.web.devices import cookie_name
 from asalee_track.web.rendering import is_htmx, render
 from asalee_track.web.routes import (
     admin,
@@ -72,15 +75,18 @@ def create_app(
     settings: Settings | None = None, engine: Engine | None = None, upgrade: bool = True
 ) -> FastAPI:
     settings = settings or get_settings()
-    audit.use_key(settings.resolved_audit_key())
     # A broken protocol refuses start-up with every error listed (ProtocolLoadError), never half-runs.
     protocols = load_protocols(settings.protocols_dir)
     engine = engine or make_engine(settings.database_url)
     if upgrade:
         migrate.upgrade(engine)
         refresh_statistics(engine)
-    with transaction(engine) as db:  # derived schedules follow the protocols in force
-        followup.ensure_schedules(db, protocols)
+    with transaction(engine) as db:
+        problems = production_problems(db, settings)
+        if problems:
+            raise ProductionRefused(problems)
+        audit.use_key(settings.resolved_audit_key())
+        followup.ensure_schedules(db, protocols)  # derived schedules follow the protocols in force
     app = FastAPI(
         title="asalee-track",
         docs_url=None,
@@ -121,6 +127,27 @@ def create_app(
     return app
 
 
+class ProductionRefused(RuntimeError):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("production mode refuses to start: " + "; ".join(problems))
+        self.problems = problems
+
+
+def production_problems(db: Session, settings: Settings) -> list[str]:
+    """What keeps ASALEE_ENV=production from starting, each with its fix."""
+    if not settings.production:
+        return []
+    problems = []
+    if not settings.secret_key:
+        problems.append("set ASALEE_SECRET_KEY (48 random characters, kept out of the database)")
+    demo_accounts = demo.active_demo_accounts(db)
+    if demo_accounts:
+        problems.append(
+            "demo accounts are open (" + ", ".join(demo_accounts) + "): `asalee-track user deactivate EMAIL`"
+        )
+    return problems
+
+
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
     # SQLite admits one writer at a time, and nearly every request writes (reads are audited). Requests
     # of this process wait their turn here, without holding a thread; waiting inside SQLite instead
@@ -142,6 +169,8 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
             async with gate:
                 response = await call_next(request)
         response.headers.update(SECURITY_HEADERS)
+        if settings.production:  # served over HTTPS only: browsers must never try plain HTTP
+            response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
         response.headers["X-Request-ID"] = request.state.request_id
         if request.url.path.startswith("/static/"):
             response.headers["Cache-Control"] = "public, max-age=86400"
@@ -153,10 +182,14 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.resolved_secret_key(),
-        session_cookie="asalee_session",
-        max_age=settings.session_idle_minutes * 60,  # re-signed on each response: an idle timeout
+        session_cookie=cookie_name(settings, "asalee_session"),
+        max_age=settings.session_absolute_hours * 3600,  # the server ends sessions; this bounds the cookie
         same_site="lax",
-        https_only=settings.secure_cookies,
+        https_only=settings.https_only,
+    )
+    # Outermost: a body is read whole (capped, timed) before anything else, the database turn included.
+    app.add_middleware(
+        ReadBodyFirst, max_bytes=settings.max_request_mb * 2**20, timeout=settings.body_timeout_seconds
     )
 
 

@@ -8,9 +8,9 @@ from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from asalee_track.care import accounts, user_sessions
+from asalee_track.care import accounts, audit, user_sessions
 from asalee_track.care.actor import Actor
-from asalee_track.care.errors import CareError, Forbidden
+from asalee_track.care.errors import CareError, Forbidden, NotFound
 from asalee_track.config import Settings
 from asalee_track.protocols import ProtocolSet
 from asalee_track.store.tables import User
@@ -30,13 +30,28 @@ def get_db(request: Request) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as db:
         try:
             yield db
-        except CareError:
+        except CareError as refusal:
+            _audit_refusal(request, db, refusal)
             db.commit()
             raise
         except BaseException:
             db.rollback()
             raise
         db.commit()
+
+
+def _audit_refusal(request: Request, db: Session, refusal: CareError) -> None:
+    """Every refusal of a logged-in user is an audit event: probes on another practice's sessions,
+    alerts or concertations leave a trace, as probes on its patients always did."""
+    actor: Actor | None = getattr(request.state, "actor", None)
+    if actor is None or refusal.audited or not isinstance(refusal, NotFound | Forbidden):
+        return
+    route = request.scope.get("route")
+    template = getattr(route, "path", request.url.path)
+    first_param = next(iter(request.path_params.values()), None)
+    outcome = "not-found" if isinstance(refusal, NotFound) else "forbidden"
+    where = f"{request.method} {request.url.path}"[:500]
+    audit.record(db, actor, "denied", template[:40], first_param, outcome=outcome, detail=where)
 
 
 DbSession = Annotated[Session, Depends(get_db, scope="function")]

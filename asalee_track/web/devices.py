@@ -9,6 +9,14 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from asalee_track.config import Settings
 
 COOKIE = "asalee_device"
+
+
+def cookie_name(settings: Settings, name: str) -> str:
+    """Over HTTPS a cookie is named ``__Host-…``: browsers then refuse it unless Secure, for this host
+    only and for every path, so a sibling subdomain cannot plant or shadow it."""
+    return f"__Host-{name}" if settings.https_only else name
+
+
 LIFETIME = 90 * 24 * 3600  # seconds
 MAX_ACCOUNTS = 5  # a shared practice computer remembers its last few users
 
@@ -22,7 +30,7 @@ def _account(email: str) -> str:
 
 
 def _accounts(request: Request, settings: Settings) -> list[str]:
-    raw = request.cookies.get(COOKIE, "")
+    raw = request.cookies.get(cookie_name(settings, COOKIE), "")
     if not raw or len(raw) > 2000:
         return []
     try:
@@ -40,5 +48,10 @@ def remember(response: Response, settings: Settings, email: str, request: Reques
     known = [a for a in (_accounts(request, settings) if request else []) if a != _account(email)]
     value = _serializer(settings).dumps([_account(email), *known][:MAX_ACCOUNTS])
     response.set_cookie(
-        COOKIE, value, max_age=LIFETIME, httponly=True, samesite="lax", secure=settings.secure_cookies
+        cookie_name(settings, COOKIE),
+        value,
+        max_age=LIFETIME,
+        httponly=True,
+        samesite="lax",
+        secure=settings.https_only,
     )
