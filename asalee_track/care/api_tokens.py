@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, select, update
 
 from asalee_track.care import audit
 from asalee_track.care.actor import Actor
@@ -82,6 +82,7 @@ def revoke(db: Session, actor: Actor, token_id: int) -> ApiToken:
 class TokenAuth:
     token: ApiToken
     practice: Practice
+    needs_touch: bool = False  # last used long enough ago to be written again
 
 
 def authenticate(db: Session, clear: str) -> TokenAuth | None:
@@ -102,8 +103,10 @@ def authenticate(db: Session, clear: str) -> TokenAuth | None:
     if practice is None:
         return None
     now = utcnow()
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
-        token.last_used_at = now
-        db.add(token)
-        db.flush()
-    return TokenAuth(token, practice)
+    stale = token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION
+    return TokenAuth(token, practice, needs_touch=stale)
+
+
+def touch(db: Session, token_id: int) -> None:
+    """Record that a token was used (the caller decides when: a read request writes after reading)."""
+    db.exec(update(ApiToken).where(col(ApiToken.id) == token_id).values(last_used_at=utcnow()))

@@ -17,6 +17,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.engine import Connection
 
 from asalee_track.care.identity import fold, normalise_nir
+from asalee_track.care.inputs import MAX_ID, parse_int
 from asalee_track.fhir import bundles, codes, mapping, sources
 from asalee_track.fhir.catalog import Catalog
 from asalee_track.fhir.errors import bad_request
@@ -51,9 +52,10 @@ def _paging(params: Params) -> tuple[int, int]:
         raw = _values(params, name)
         if not raw:
             return default
-        if not raw[-1].isdigit():
-            raise bad_request(f"{name} must be a non-negative integer, got {raw[-1]!r}")
-        return int(raw[-1])
+        value = parse_int(raw[-1], 0, MAX_ID)
+        if value is None:
+            raise bad_request(f"{name} must be an integer from 0 to {MAX_ID}, got {raw[-1][:20]!r}")
+        return value
 
     return min(number("_count", DEFAULT_COUNT), MAX_COUNT), number("_offset", 0)
 

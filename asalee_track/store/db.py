@@ -8,6 +8,16 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+READ_ONLY = "asalee_read_only"
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same database for transactions that only read: SQLite begins them deferred and refuses
+    their writes (query_only); PostgreSQL runs them READ ONLY."""
+    if is_sqlite(engine):
+        return engine.execution_options(**{READ_ONLY: True})
+    return engine.execution_options(postgresql_readonly=True)
+
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
@@ -49,9 +59,15 @@ def _configure_sqlite(engine: Engine, immediate: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection) -> None:  # type: ignore[no-untyped-def]
-        # Nearly every request writes (reads of a patient record are audited): taking the write lock up
-        # front avoids the SQLITE_BUSY_SNAPSHOT that a deferred read-then-write transaction can hit.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read transaction (see read_only) takes no lock and may not write, so readers never queue
+        # behind each other or behind a writer. A write transaction takes the write lock up front,
+        # which avoids the SQLITE_BUSY_SNAPSHOT a deferred read-then-write transaction can hit.
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("PRAGMA query_only=ON")
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("PRAGMA query_only=OFF")
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @contextmanager

@@ -45,7 +45,7 @@ from asalee_track.web.routes import (
     tokens,
     worklist,
 )
-from asalee_track.web.security import CsrfRefused, csrf_protect
+from asalee_track.web.security import SAFE_METHODS, CsrfRefused, csrf_protect
 from asalee_track.web.templating import make_templates
 
 log = logging.getLogger("asalee_track")
@@ -149,10 +149,11 @@ def production_problems(db: Session, settings: Settings) -> list[str]:
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
-    # SQLite admits one writer at a time, and nearly every request writes (reads are audited). Requests
-    # of this process wait their turn here, without holding a thread; waiting inside SQLite instead
-    # ties up the threadpool until the request holding the lock cannot get a thread to finish (measured:
-    # 50 clients, 30 s waits and timeouts). Several workers still share SQLite through busy_timeout.
+    # SQLite admits one writer at a time. Writing requests of this process wait their turn here, without
+    # holding a thread; waiting inside SQLite instead ties up the threadpool until the request holding
+    # the lock cannot get a thread to finish (measured: 50 clients, 30 s waits and timeouts). Reads run
+    # in read-only transactions beside them (deps.get_db) and write their audit records in a short
+    # transaction of their own. Several workers still share SQLite through busy_timeout.
     gate = asyncio.Semaphore(1) if is_sqlite(app.state.engine) else None
 
     @app.middleware("http")
@@ -163,7 +164,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         request.state.locale = request.session.get("locale") or i18n.negotiate(
             request.headers.get("accept-language")
         )
-        if gate is None or request.url.path.startswith("/static/"):
+        if gate is None or request.method in SAFE_METHODS or request.url.path.startswith("/static/"):
             response = await call_next(request)
         else:
             async with gate:

@@ -2,7 +2,7 @@
 
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, ParamSpec, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
@@ -13,8 +13,12 @@ from asalee_track.care.actor import Actor
 from asalee_track.care.errors import CareError, Forbidden, NotFound
 from asalee_track.config import Settings
 from asalee_track.protocols import ProtocolSet
+from asalee_track.store.db import read_only
 from asalee_track.store.tables import User
-from asalee_track.web.security import session_token
+from asalee_track.web.security import SAFE_METHODS, session_token
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def get_settings(request: Request) -> Settings:
@@ -24,8 +28,30 @@ def get_settings(request: Request) -> Settings:
 def get_db(request: Request) -> Iterator[Session]:
     """One session and one transaction per request, committed before the response leaves.
 
+    GET and HEAD only read: their transaction is read-only, so reads run side by side, even on SQLite.
+    What they audit (and the session's "last seen") is written after the read, in a short transaction
+    of its own, still before the response leaves: no audited read is ever answered unrecorded.
+
     A refusal (CareError) still commits: use cases validate before they write, so all a refusal leaves
     is its audit record, which must stay. Any other error rolls everything back."""
+    if request.method in SAFE_METHODS and not _writes_on_get(request):
+        yield from _read_db(request)
+    else:
+        yield from _write_db(request)
+
+
+def writes_on_get(endpoint: Callable[P, R]) -> Callable[P, R]:
+    """Marks the rare GET route that writes more than its audit record (a Bulk Data kick-off)."""
+    endpoint.writes_on_get = True  # type: ignore[attr-defined]
+    return endpoint
+
+
+def _writes_on_get(request: Request) -> bool:
+    route = request.scope.get("route")
+    return bool(getattr(getattr(route, "endpoint", None), "writes_on_get", False))
+
+
+def _write_db(request: Request) -> Iterator[Session]:
     engine: Engine = request.app.state.engine
     with Session(engine, expire_on_commit=False) as db:
         try:
@@ -38,6 +64,43 @@ def get_db(request: Request) -> Iterator[Session]:
             db.rollback()
             raise
         db.commit()
+
+
+def _read_db(request: Request) -> Iterator[Session]:
+    engine: Engine = request.app.state.engine
+    with Session(read_only(engine), expire_on_commit=False) as db:
+        try:
+            yield db
+        except CareError as refusal:
+            _audit_refusal(request, db, refusal)
+            _write_after_read(request, engine, db)
+            raise
+        except BaseException:
+            db.rollback()
+            raise
+        _write_after_read(request, engine, db)
+
+
+def after_read(request: Request, db: Session, write: Callable[[Session], None]) -> None:
+    """A small write a read request owes (a session's or a token's "last used"): done in the short
+    transaction that follows the read, or at once in a writing request's own transaction."""
+    if request.method in SAFE_METHODS and not _writes_on_get(request):
+        request.state.after_read = [*getattr(request.state, "after_read", []), write]
+    else:
+        write(db)
+
+
+def _write_after_read(request: Request, engine: Engine, db: Session) -> None:
+    events = audit.take_pending(db)
+    writes: list[Callable[[Session], None]] = getattr(request.state, "after_read", [])
+    db.rollback()  # the read ends: its snapshot and connection go back before the write begins
+    if not events and not writes:
+        return
+    with Session(engine, expire_on_commit=False) as writer:
+        audit.append(writer, events)
+        for write in writes:
+            write(writer)
+        writer.commit()
 
 
 def _audit_refusal(request: Request, db: Session, refusal: CareError) -> None:
@@ -80,7 +143,8 @@ def current_user(request: Request, db: DbSession) -> User:
                 request.session["csrf"] = csrf
         raise LoginRequired()
     if found.touch:
-        user_sessions.touch(db, found.session.id or 0)
+        session_id = found.session.id or 0
+        after_read(request, db, lambda writer: user_sessions.touch(writer, session_id))
     request.state.user_session_id = found.session.id
     request.state.locale = request.session.get("locale") or found.user.locale
     return found.user

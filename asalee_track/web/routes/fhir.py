@@ -28,7 +28,14 @@ from asalee_track.fhir.capability import capability_statement
 from asalee_track.fhir.catalog import Catalog, load_catalog
 from asalee_track.fhir.errors import FhirError, not_found, operation_outcome
 from asalee_track.fhir.mapping import group_id
-from asalee_track.web.deps import DbSession, LoginRequired, current_actor, current_user
+from asalee_track.web.deps import (
+    DbSession,
+    LoginRequired,
+    after_read,
+    current_actor,
+    current_user,
+    writes_on_get,
+)
 
 log = logging.getLogger("asalee_track.fhir")
 FHIR_JSON = "application/fhir+json"
@@ -100,6 +107,9 @@ def get_principal(request: Request, db: DbSession) -> Principal:
     header = request.headers.get("authorization", "")
     if header[:7].lower() == "bearer ":
         found = api_tokens.authenticate(db, header[7:].strip())
+        if found is not None and found.needs_touch:
+            token_id = found.token.id or 0
+            after_read(request, db, lambda writer: api_tokens.touch(writer, token_id))
         if found is None:
             raise FhirError(
                 401,
@@ -182,6 +192,7 @@ def _denied(db: Session, caller: Principal, patient_id: str) -> FhirError:
 
 # Declared before Patient/{patient_id}, which would otherwise take "$export" for an id.
 @router.get("/Patient/$export")
+@writes_on_get
 def export_patients(request: Request, db: DbSession, caller: Caller) -> Response:
     return _kick_off(request, db, caller, "patient")
 
@@ -230,11 +241,13 @@ def _kick_off(
 
 
 @router.get("/$export")
+@writes_on_get
 def export_system(request: Request, db: DbSession, caller: Caller) -> Response:
     return _kick_off(request, db, caller, "system")
 
 
 @router.get("/Group/{group}/$export")
+@writes_on_get
 def export_group(request: Request, group: str, db: DbSession, caller: Caller) -> Response:
     if group != group_id(caller.practice_id):
         raise not_found(
