@@ -19,6 +19,7 @@ from asalee_track.care.actor import Actor
 from asalee_track.care.errors import Invalid
 from asalee_track.care.inputs import check_text, parse_int
 from asalee_track.care.patients import CLINICAL_ROLES, scoped_patient
+from asalee_track.care.standing import stands
 from asalee_track.i18n import N_
 from asalee_track.protocols import DueItem, Obs, ProtocolSet, due_items
 from asalee_track.store.tables import (
@@ -44,12 +45,8 @@ def refresh_latest(db: Session, patient_id: str, practice_id: int) -> None:
     db.exec(delete(MeasureLatest).where(col(MeasureLatest.patient_id) == patient_id))  # type: ignore[call-overload]
     rows = db.exec(
         select(Observation.measure_id, func.max(Observation.effective_at))
-        .join(CareSession, col(CareSession.id) == Observation.session_id)
-        .where(
-            Observation.patient_id == patient_id,
-            col(CareSession.superseded_by_id).is_(None),
-            CareSession.status != "entered-in-error",
-        )
+        .outerjoin(CareSession, col(CareSession.id) == Observation.session_id)
+        .where(Observation.patient_id == patient_id, *stands())
         .group_by(Observation.measure_id)
     ).all()
     for measure_id, last_at in rows:

@@ -16,6 +16,7 @@ from asalee_track.care import targets
 from asalee_track.care.actor import Actor
 from asalee_track.care.errors import Forbidden
 from asalee_track.care.followup import due_from_latest, latest_times
+from asalee_track.care.standing import stands
 from asalee_track.protocols import ProtocolSet, add_duration, parse_duration
 from asalee_track.protocols.schedule import DEFAULT_GRACE
 from asalee_track.store.tables import CareSession, Enrolment, MeasureLatest, Observation
@@ -140,11 +141,10 @@ def _latest(db: Session, actor: Actor) -> tuple[dict[str, dict[str, datetime]], 
             & (col(MeasureLatest.measure_id) == Observation.measure_id)
             & (col(MeasureLatest.last_at) == Observation.effective_at),
         )
-        .join(CareSession, col(CareSession.id) == Observation.session_id)
+        .outerjoin(CareSession, col(CareSession.id) == Observation.session_id)
         .where(
             MeasureLatest.practice_id == actor.practice_id,
-            col(CareSession.superseded_by_id).is_(None),
-            CareSession.status != "entered-in-error",
+            *stands(),
             col(Observation.value_num).is_not(None),
         )
     ).all()

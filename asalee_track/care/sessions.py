@@ -18,6 +18,7 @@ from asalee_track.care.errors import Forbidden, Invalid, NotFound
 from asalee_track.care.inputs import check_text
 from asalee_track.care.patients import CLINICAL_ROLES, scoped_patient
 from asalee_track.care.session_form import FormSection, ParsedSession, build_form, parse
+from asalee_track.care.standing import stands
 from asalee_track.i18n import N_
 from asalee_track.protocols import Obs, Protocol, ProtocolSet, computed_values, evaluate
 from asalee_track.store.tables import Alert, CareSession, Enrolment, Observation, SessionItem
@@ -211,12 +212,8 @@ def standing(db: Session, patient_id: str) -> History:
             Observation.value_code,
             Observation.effective_at,
         )
-        .join(CareSession, col(CareSession.id) == Observation.session_id)
-        .where(
-            Observation.patient_id == patient_id,
-            col(CareSession.superseded_by_id).is_(None),
-            CareSession.status != "entered-in-error",
-        )
+        .outerjoin(CareSession, col(CareSession.id) == Observation.session_id)
+        .where(Observation.patient_id == patient_id, *stands())
         .order_by(Observation.effective_at)
     )
     return [
@@ -241,26 +238,51 @@ def current_history(db: Session, patient_id: str) -> list[Obs]:
 def _raise_alerts(
     db: Session, actor: Actor, protocols: ProtocolSet, session: CareSession, now: datetime, standing: History
 ) -> list[Alert]:
-    """Evaluate every pathway's rules; one open alert per rule and patient, never a duplicate."""
+    return raise_alerts(
+        db,
+        actor,
+        protocols,
+        session.patient_id,
+        session.practice_id,
+        session.pathways,
+        now,
+        standing,
+        session.id,
+    )
+
+
+def raise_alerts(
+    db: Session,
+    actor: Actor | None,
+    protocols: ProtocolSet,
+    patient_id: str,
+    practice_id: int,
+    pathways: list[str],
+    now: datetime,
+    standing: History,
+    session_id: str | None = None,
+) -> list[Alert]:
+    """Evaluate every pathway's rules; one open alert per rule and patient, never a duplicate. A save
+    calls it with its session; a lab import without one (``actor`` None for the folder watcher)."""
     history = [obs for _, obs in standing]
     ids = {id(obs): row_id for row_id, obs in standing}
-    personal = targets.current(db, session.patient_id)
+    personal = targets.current(db, patient_id)
     open_rules = set(
         db.exec(
             select(Alert.protocol_id, Alert.rule_id).where(
-                Alert.patient_id == session.patient_id, Alert.status == "open"
+                Alert.patient_id == patient_id, Alert.status == "open"
             )
         ).all()
     )
     starts = dict(
         db.exec(
             select(Enrolment.protocol_id, Enrolment.start_date).where(
-                Enrolment.patient_id == session.patient_id, Enrolment.status == "active"
+                Enrolment.patient_id == patient_id, Enrolment.status == "active"
             )
         ).all()
     )
     raised = []
-    for protocol_id in session.pathways:
+    for protocol_id in pathways:
         protocol: Protocol | None = protocols.get(protocol_id)
         if protocol is None:
             continue
@@ -268,9 +290,9 @@ def _raise_alerts(
             if (protocol_id, firing.rule_id) in open_rules:
                 continue
             alert = Alert(
-                patient_id=session.patient_id,
-                practice_id=session.practice_id,
-                session_id=session.id,
+                patient_id=patient_id,
+                practice_id=practice_id,
+                session_id=session_id,
                 protocol_id=protocol_id,
                 rule_id=firing.rule_id,
                 severity=firing.severity,
@@ -285,7 +307,14 @@ def _raise_alerts(
     db.flush()
     for alert in raised:
         audit.record(
-            db, actor, "create", "Flag", alert.id, patient_id=session.patient_id, detail=alert.rule_id
+            db,
+            actor,
+            "create",
+            "Flag",
+            alert.id,
+            patient_id=patient_id,
+            detail=alert.rule_id,
+            practice_id=practice_id,
         )
     return raised
 

@@ -3,7 +3,7 @@
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from asalee_track.store.types import UTCDateTime, utcnow
@@ -233,15 +233,21 @@ class CareSession(SQLModel, table=True):
 
 
 class Observation(SQLModel, table=True):
-    """One measured or coded value, in the protocol's canonical unit, with what was typed."""
+    """One measured or coded value, in the protocol's canonical unit, with what was typed. It comes from
+    a nurse's session or from a laboratory result (exactly one of the two)."""
 
     __table_args__ = (
         Index("ix_observation_patient_measure_time", "patient_id", "measure_id", "effective_at"),
         Index("ix_observation_session", "session_id"),
+        Index("ix_observation_lab_result", "lab_result_id"),
+        CheckConstraint("(session_id IS NULL) <> (lab_result_id IS NULL)", name="ck_observation_one_source"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
-    session_id: str = Field(foreign_key="care_session.id", max_length=36)
+    session_id: str | None = Field(default=None, foreign_key="care_session.id", max_length=36)
+    lab_result_id: str | None = Field(default=None, foreign_key="lab_result.id", max_length=36)
+    # A lab's corrected result: the earlier value stays, pointing at the one that replaced it.
+    superseded_by_id: str | None = Field(default=None, max_length=36)
     patient_id: str = Field(foreign_key="patient.id", max_length=36)
     measure_id: str = Field(max_length=64)
     loinc: str | None = Field(default=None, max_length=16)
@@ -434,3 +440,86 @@ class AppState(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=64)
     value: str = Field(max_length=200)
+
+
+class LabReport(SQLModel, table=True):
+    """One lab result file received by the practice, and what became of it: the file's report."""
+
+    __tablename__ = "lab_report"
+    __table_args__ = (
+        UniqueConstraint("practice_id", "sha256"),
+        Index("ix_lab_report_practice_received", "practice_id", "received_at"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    practice_id: int = Field(foreign_key="practice.id")
+    file_name: str = Field(max_length=255)
+    sha256: str = Field(max_length=64)  # the same file twice is recognised, and imports nothing
+    format: str = Field(max_length=16)  # hprim-sante, hprim-net, hl7-oru, unknown
+    encoding: str = Field(max_length=16)
+    lab: str | None = Field(default=None, max_length=200)
+    status: str = Field(max_length=10)  # imported, refused
+    counts: dict = Field(sa_column=Column(JSON, nullable=False))  # outcome → number of results
+    problems: list = Field(sa_column=Column(JSON, nullable=False))  # [line, message id, params, fatal]
+    imported_by: int | None = Field(default=None, foreign_key="app_user.id")  # None: the folder watcher
+    received_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+
+
+class LabResult(SQLModel, table=True):
+    """One result line of a lab file, whatever became of it: imported (then `observation_id`), already
+    known, waiting for review (patient or mapping), not followed, refused or rejected with its reason."""
+
+    __tablename__ = "lab_result"
+    __table_args__ = (
+        Index("ix_lab_result_practice_status", "practice_id", "status"),
+        Index("ix_lab_result_patient_order_test", "patient_id", "order_no", "test"),
+        Index("ix_lab_result_report", "lab_report_id"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    lab_report_id: str = Field(foreign_key="lab_report.id", max_length=36)
+    practice_id: int = Field(foreign_key="practice.id")
+    line: int
+    identity: dict = Field(sa_column=Column(JSON, nullable=False))  # the patient as the lab wrote them
+    patient_id: str | None = Field(default=None, foreign_key="patient.id", max_length=36)
+    order_no: str = Field(max_length=64)
+    test: str = Field(max_length=64)  # LOINC, else the lab's code, else its label: stable across corrections
+    label: str = Field(max_length=200)
+    code: str | None = Field(default=None, max_length=64)
+    loinc: str | None = Field(default=None, max_length=16)
+    value_text: str = Field(max_length=64)
+    unit_text: str | None = Field(default=None, max_length=32)
+    alternatives: list = Field(sa_column=Column(JSON, nullable=False))  # [[value, unit], ...]
+    specimen_at: datetime | None = _when(default=None)  # type: ignore[assignment]
+    reported_at: datetime | None = _when(default=None)  # type: ignore[assignment]
+    lab: str | None = Field(default=None, max_length=200)
+    measure_id: str | None = Field(default=None, max_length=64)
+    observation_id: str | None = Field(default=None, max_length=36)
+    # imported, known, review-patient, review-mapping, not-followed, refused, rejected
+    status: str = Field(max_length=16)
+    reason: str | None = Field(default=None, max_length=300)  # message id
+    reason_params: dict = Field(sa_column=Column(JSON, nullable=False))
+    resolved_by: int | None = Field(default=None, foreign_key="app_user.id")
+    resolved_at: datetime | None = _when(default=None)  # type: ignore[assignment]
+
+
+class LabMapping(SQLModel, table=True):
+    """How a lab's code, label or LOINC (with its unit) maps to a protocol measure. Rows without a
+    practice are the shipped defaults; a practice's own rows take precedence. No measure: known, and
+    deliberately not followed (so it stops appearing in the list of labels to map)."""
+
+    __tablename__ = "lab_mapping"
+    __table_args__ = (
+        UniqueConstraint("practice_id", "key_kind", "key", "unit"),
+        Index("ix_lab_mapping_key", "key_kind", "key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    practice_id: int | None = Field(default=None, foreign_key="practice.id")
+    key_kind: str = Field(max_length=8)  # loinc, code, label
+    key: str = Field(max_length=200)  # folded (labels), upper case (codes), as is (LOINC)
+    unit: str = Field(default="", max_length=32)  # the lab's unit, folded; "" for any unit
+    measure_id: str | None = Field(default=None, max_length=64)
+    ucum: str | None = Field(default=None, max_length=32)  # the lab unit in UCUM, when it needs saying
+    created_by: int | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]

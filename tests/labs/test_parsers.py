@@ -65,7 +65,7 @@ def test_hprim_sante_bad_lines_are_each_named_and_the_rest_read() -> None:
         (14, "Résultat sans patient ni demande lisibles au-dessus : non importé."),
     ]
     values = [result.value for result in found.results]
-    assert values == [">10", "<0,5", "voir commentaire", "1,02", "4,4", "6,9"]
+    assert values == [">10", "<0,5", "voir commentaire", "1,02", "0,95", "6,9"]
 
 
 @pytest.mark.parametrize(
