@@ -13,7 +13,7 @@ prefixed (`org-1`, `prac-3`, `role-3-1`, `audit-12`), derived resources prefixed
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from asalee_track.fhir import codes
@@ -507,6 +507,31 @@ def observation(
         resource["note"] = [{"text": f"Entered as {row.original_value} {row.original_unit}"}]
     if row.computed:
         resource["method"] = {"text": "Computed by asalee-track"}
+    return resource
+
+
+def lab_observation(
+    row: Observation, catalog: Catalog, lab: str | None, reported_at: datetime | None
+) -> Resource:
+    """A value from a laboratory's result file: category laboratory, the lab as performer (named, as
+    the file names it: no Organization of ours stands for it), no encounter."""
+    measure = catalog.measure(row.measure_id, row.loinc)
+    resource: Resource = {
+        "resourceType": "Observation",
+        "id": row.id,
+        "status": row.status,
+        "category": _CATEGORIES["laboratory"],
+        "code": _observation_code(row, measure),
+        "subject": {"reference": f"Patient/{row.patient_id}"},
+        "effectiveDateTime": _dt(row.effective_at),
+        "performer": [{"type": "Organization", "display": lab or "Laboratoire"}],
+    }
+    if reported_at is not None:
+        resource["issued"] = _dt(reported_at if reported_at.tzinfo else reported_at.replace(tzinfo=UTC))
+    if row.value_num is not None:
+        resource["valueQuantity"] = _ucum(row.value_num, row.unit or "1")
+    if row.original_value:
+        resource["note"] = [{"text": f"Reported as {row.original_value} {row.original_unit or ''}".rstrip()}]
     return resource
 
 

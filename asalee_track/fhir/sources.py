@@ -14,7 +14,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.engine import Connection
 
 from asalee_track.fhir import mapping
@@ -26,6 +26,8 @@ from asalee_track.store.tables import (
     CareSession,
     Enrolment,
     EnrolmentStatusChange,
+    LabReport,
+    LabResult,
     Membership,
     Observation,
     Patient,
@@ -46,6 +48,8 @@ enrolment_t = Enrolment.__table__  # type: ignore[attr-defined]
 status_change_t = EnrolmentStatusChange.__table__  # type: ignore[attr-defined]
 session_t = CareSession.__table__  # type: ignore[attr-defined]
 observation_t = Observation.__table__  # type: ignore[attr-defined]
+lab_result_t = LabResult.__table__  # type: ignore[attr-defined]
+lab_report_t = LabReport.__table__  # type: ignore[attr-defined]
 item_t = SessionItem.__table__  # type: ignore[attr-defined]
 alert_t = Alert.__table__  # type: ignore[attr-defined]
 audit_t = AuditEvent.__table__  # type: ignore[attr-defined]
@@ -225,14 +229,31 @@ def encounters(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Res
 
 
 def observation_query(scope: Scope) -> Select[Any]:
+    """Observations of current sessions, and lab observations not corrected since (no session)."""
+    lab = and_(
+        observation_t.c.session_id.is_(None),
+        lab_result_t.c.practice_id == scope.practice_id,
+        observation_t.c.superseded_by_id.is_(None),
+    )
+    if scope.patient_id:
+        lab = and_(lab, lab_result_t.c.patient_id == scope.patient_id)
+    if scope.since:
+        entered = func.coalesce(lab_result_t.c.resolved_at, lab_report_t.c.received_at)
+        lab = and_(lab, entered >= scope.since)
     return (
         select(
             observation_t,
             session_t.c.nurse_id.label("s_nurse_id"),
             session_t.c.status.label("s_status"),
+            lab_result_t.c.lab.label("l_lab"),
+            lab_result_t.c.reported_at.label("l_reported_at"),
         )
-        .join(session_t, session_t.c.id == observation_t.c.session_id)
-        .where(*_current_sessions(scope))
+        .select_from(
+            observation_t.outerjoin(session_t, session_t.c.id == observation_t.c.session_id)
+            .outerjoin(lab_result_t, lab_result_t.c.id == observation_t.c.lab_result_id)
+            .outerjoin(lab_report_t, lab_report_t.c.id == lab_result_t.c.lab_report_id)
+        )
+        .where(or_(and_(*_current_sessions(scope)), lab))
     )
 
 
@@ -243,7 +264,10 @@ def observations(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[R
 def map_observations(rows: Iterator[Any], catalog: Catalog, practice_id: int) -> Iterator[Resource]:
     build = mapping.observation
     for row in rows:
-        yield build(row, catalog, row.s_nurse_id, practice_id, row.s_status)
+        if row.session_id is None:
+            yield mapping.lab_observation(row, catalog, row.l_lab, row.l_reported_at)
+        else:
+            yield build(row, catalog, row.s_nurse_id, practice_id, row.s_status)
 
 
 def _acts(conn: Connection, scope: Scope) -> Iterator[tuple[Any, SimpleNamespace]]:

@@ -174,7 +174,7 @@ def test_a_correction_supersedes_and_keeps_the_earlier_value(
     assert (new.value_num, new.status, new.superseded_by_id) == (6.8, "amended", None)
     with transaction(engine) as session:
         history = labs.patient_results(session, world.actor(world.nurse), helene.id)
-    hba1c = [(r.order_no, o.value_num, o.superseded_by_id is None) for r, o in history if o.measure_id == "hba1c"]
+    hba1c = [(r.order_no, o.value_num, o.superseded_by_id is None) for r, o in history if r.test == "4548-4"]
     assert sorted(hba1c) == [("25032001", 6.4, False), ("25032001", 6.8, True)]
 
 
@@ -220,7 +220,7 @@ def test_an_admin_maps_an_unknown_label_and_waiting_results_go_in(
                 protocols,
                 {"key_kind": "label", "key": "Vitamine D", "measure_id": "vitamin-d"},
             )
-    summary = import_sample("hprim-sante-utf8-lf.hpr")
+    import_sample("hprim-sante-utf8-lf.hpr")
     with transaction(engine) as session:
         ((loinc, code, label, unit, count),) = lab_mapping.unmapped(session, admin)
         assert (code, label, count) == ("VITD", "Vitamine D (25-OH)", 1)
