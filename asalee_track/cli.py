@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 from asalee_track.care import accounts, audit, demo
 from asalee_track.care.errors import Invalid, NotFound
 from asalee_track.cli_export import export_app
+from asalee_track.cli_labs import labs_app
 from asalee_track.config import get_settings
 from asalee_track.protocols import check_paths, load_protocols, summary
 from asalee_track.store import migrate
@@ -27,6 +28,7 @@ app.add_typer(practice_app, name="practice")
 app.add_typer(audit_app, name="audit")
 app.add_typer(protocols_app, name="protocols")
 app.add_typer(export_app, name="export")
+app.add_typer(labs_app, name="labs")
 
 
 def _engine():  # type: ignore[no-untyped-def]

@@ -113,9 +113,7 @@ def test_another_practice_cannot_touch_the_queue(import_sample, engine, world, p
     with transaction(engine) as db:
         (waiting,) = labs.queue(db, world.actor(world.nurse))
     with transaction(engine) as db, pytest.raises(NotFound):
-        labs.assign(
-            db, world.actor(world.other_nurse, world.other_practice), protocols, waiting.id, "x"
-        )
+        labs.assign(db, world.actor(world.other_nurse, world.other_practice), protocols, waiting.id, "x")
 
 
 def test_bad_values_are_refused_line_by_line_and_the_rest_imported(import_sample, helene) -> None:  # type: ignore[no-untyped-def]
