@@ -98,3 +98,23 @@ def test_schedules_are_rebuilt_when_the_protocols_change(engine, protocols, make
     with transaction(engine) as tx:
         assert followup.ensure_schedules(tx, protocols) is False  # up to date: nothing to do
     assert len(db.exec(select(MeasureDue)).all()) == stored
+
+
+def test_pages_follow_one_order_and_count_the_whole_list(
+    as_nurse, make_patient, enrol, engine, world, protocols
+):
+    from asalee_track.care import followup
+    from asalee_track.store.db import transaction
+
+    now = datetime.now(UTC)
+    for name, days in (("Ancien", 400), ("Moyen", 300), ("Recent", 200)):
+        start = (now - timedelta(days=days)).date().isoformat()
+        enrol(make_patient(family_name=name, ins=""), "diabete-type-2", start=start)
+    with transaction(engine) as db:
+        actor = world.actor(world.nurse)
+        first = followup.worklist(db, actor, protocols, now, limit=2)
+        second = followup.worklist(db, actor, protocols, now, offset=2, limit=2)
+    names = [item.patient.family_name for item in first.items + second.items]
+    assert names == ["Ancien", "Moyen", "Recent"]  # the oldest due date first
+    assert first.total == second.total == 3 and first.counts["overdue"] == 3
+    assert all(item.status == "overdue" for item in first.items)
