@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Integer, String, case, column, delete, func, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from asalee_track.care import audit
@@ -22,6 +24,7 @@ from asalee_track.care.patients import CLINICAL_ROLES, scoped_patient
 from asalee_track.care.standing import stands
 from asalee_track.i18n import N_
 from asalee_track.protocols import DueItem, Obs, ProtocolSet, due_items
+from asalee_track.store.db import transaction
 from asalee_track.store.tables import (
     Alert,
     AppState,
@@ -111,19 +114,43 @@ def schedule_fingerprint(protocols: ProtocolSet) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def ensure_schedules(db: Session, protocols: ProtocolSet) -> bool:
-    """Rebuild every patient's schedule if the protocols changed since it was built. True if rebuilt."""
-    fingerprint = schedule_fingerprint(protocols)
+def schedules_stale(db: Session, protocols: ProtocolSet) -> bool:
     state = db.get(AppState, "schedule_fingerprint")
-    if state is not None and state.value == fingerprint:
-        return False
-    for patient_id, practice_id in db.exec(
-        select(Enrolment.patient_id, Enrolment.practice_id).where(Enrolment.status == "active").distinct()
-    ).all():
-        refresh_schedule(db, protocols, patient_id, practice_id)
-    db.merge(AppState(key="schedule_fingerprint", value=fingerprint))
-    db.flush()
-    return True
+    return state is None or state.value != schedule_fingerprint(protocols)
+
+
+def _followed(db: Session) -> list[tuple[str, int]]:
+    return list(
+        db.exec(
+            select(Enrolment.patient_id, Enrolment.practice_id)
+            .where(Enrolment.status == "active")
+            .distinct()
+            .order_by(Enrolment.patient_id)
+        ).all()
+    )
+
+
+def rebuild_schedules(engine: Engine, protocols: ProtocolSet, batch: int = 200) -> int:
+    """The same rebuild in short transactions of ``batch`` patients, for a server that keeps serving
+    meanwhile (measured: 17 s at 10,000 patients in one transaction, with the server closed). The
+    worklist shows the earlier schedules until each patient's turn; the fingerprint is recorded last,
+    so a rebuild cut short starts again at the next start-up. How many patients were rebuilt."""
+    with transaction(engine) as db:
+        followed = _followed(db)
+    for start in range(0, len(followed), batch):
+        chunk = followed[start : start + batch]
+        for attempt in range(3):  # a save of the same patient may have rebuilt it meanwhile
+            try:
+                with transaction(engine) as db:
+                    for patient_id, practice_id in chunk:
+                        refresh_schedule(db, protocols, patient_id, practice_id)
+                break
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+    with transaction(engine) as db:
+        db.merge(AppState(key="schedule_fingerprint", value=schedule_fingerprint(protocols)))
+    return len(followed)
 
 
 def latest_times(db: Session, practice_id: int) -> dict[str, dict[str, datetime]]:

@@ -3,6 +3,7 @@
 import asyncio
 import gc
 import logging
+import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -23,7 +24,7 @@ from asalee_track.care import audit, demo, followup
 from asalee_track.care.errors import Forbidden, NotFound
 from asalee_track.config import Settings, get_settings
 from asalee_track.fhir.bulk import ExportWorker
-from asalee_track.protocols import load_protocols
+from asalee_track.protocols import ProtocolSet, load_protocols
 from asalee_track.store import migrate
 from asalee_track.store.db import is_sqlite, make_engine, refresh_statistics, transaction
 from asalee_track.web import pending
@@ -86,7 +87,11 @@ def create_app(
         if problems:
             raise ProductionRefused(problems)
         audit.use_key(settings.resolved_audit_key())
-        followup.ensure_schedules(db, protocols)  # derived schedules follow the protocols in force
+        stale = followup.schedules_stale(db, protocols)
+    if stale:  # derived schedules follow the protocols in force, rebuilt while the server serves
+        threading.Thread(
+            target=_rebuild_schedules, args=(engine, protocols), name="schedule-rebuild", daemon=True
+        ).start()
     app = FastAPI(
         title="asalee-track",
         docs_url=None,
@@ -125,6 +130,14 @@ def create_app(
     # pathway page's slowest requests went from 200 ms to 80 ms).
     gc.freeze()
     return app
+
+
+def _rebuild_schedules(engine: Engine, protocols: ProtocolSet) -> None:
+    try:
+        rebuilt = followup.rebuild_schedules(engine, protocols)
+        log.info("schedules rebuilt for %s patients after a protocol change", rebuilt)
+    except Exception:  # noqa: BLE001 - retried at the next start-up, which finds them still stale
+        log.exception("rebuilding the schedules failed")
 
 
 class ProductionRefused(RuntimeError):

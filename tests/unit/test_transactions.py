@@ -29,3 +29,14 @@ def test_a_page_read_is_audited_after_the_read(as_nurse, make_patient, db) -> No
     assert as_nurse.get(f"/patients/{patient.id}").status_code == 200
     reads = db.exec(select(AuditEvent.patient_id).where(AuditEvent.action == "read")).all()
     assert patient.id in reads
+
+
+def test_sqlite_commits_survive_a_power_cut(tmp_path) -> None:
+    """synchronous=FULL: with WAL, NORMAL may lose the last commits on a power cut."""
+    from asalee_track.store.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'durable.db'}")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    engine.dispose()

@@ -79,12 +79,17 @@ def test_admin_has_no_worklist(as_admin) -> None:
     assert as_admin.get("/worklist").status_code == 403
 
 
-def test_schedules_are_rebuilt_when_the_protocols_change(engine, protocols, make_patient, enrol, db) -> None:
+def test_schedules_are_rebuilt_in_the_background_when_the_protocols_change(
+    app, settings, engine, protocols, make_patient, enrol, db
+) -> None:
+    import threading
+
     from sqlmodel import select
 
     from asalee_track.care import followup
     from asalee_track.store.db import transaction
     from asalee_track.store.tables import AppState, MeasureDue
+    from asalee_track.web.app import create_app
 
     enrol(make_patient(), "diabete-type-2")
     stored = len(db.exec(select(MeasureDue)).all())
@@ -93,11 +98,14 @@ def test_schedules_are_rebuilt_when_the_protocols_change(engine, protocols, make
         tx.merge(AppState(key="schedule_fingerprint", value="an older protocol set"))
         for row in tx.exec(select(MeasureDue)).all():
             tx.delete(row)
-    with transaction(engine) as tx:
-        assert followup.ensure_schedules(tx, protocols) is True
-    with transaction(engine) as tx:
-        assert followup.ensure_schedules(tx, protocols) is False  # up to date: nothing to do
+    create_app(settings, engine, upgrade=False)  # returns at once: the rebuild runs beside the server
+    for thread in threading.enumerate():
+        if thread.name == "schedule-rebuild":
+            thread.join(timeout=30)
     assert len(db.exec(select(MeasureDue)).all()) == stored
+    with transaction(engine) as tx:
+        assert not followup.schedules_stale(tx, protocols)
+    assert followup.rebuild_schedules(engine, protocols) == 1  # batches of its own, callable again
 
 
 def test_pages_follow_one_order_and_count_the_whole_list(
