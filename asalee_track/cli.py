@@ -120,7 +120,15 @@ def user_add(
     name: str,
     role: str,
     practice_id: Annotated[list[int], typer.Option("--practice")],
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            help="Asked twice, without echo, when left out (the safer way: it stays out of the history).",
+        ),
+    ] = "",
     rpps: str | None = None,
 ) -> None:
     """Create a user (nurse, gp or admin) in one or more practices."""

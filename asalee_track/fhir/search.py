@@ -17,7 +17,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.engine import Connection
 
 from asalee_track.care.identity import fold, normalise_nir
-from asalee_track.care.inputs import MAX_ID, parse_int
+from asalee_track.care.inputs import MAX_ID, has_hidden_characters, parse_int
 from asalee_track.fhir import bundles, codes, mapping, sources
 from asalee_track.fhir.catalog import Catalog
 from asalee_track.fhir.errors import bad_request
@@ -68,6 +68,9 @@ def check_known(params: Params, allowed: Sequence[str]) -> None:
         raise bad_request(
             f"unsupported search parameter(s): {', '.join(unknown)}; supported: {', '.join(allowed)}"
         )
+    hidden = sorted({key for key, value in params if has_hidden_characters(value)})
+    if hidden:  # NUL and the like are never data (and PostgreSQL refuses NUL in text)
+        raise bad_request(f"control characters in the value of: {', '.join(hidden)}")
 
 
 # ---------------------------------------------------------------------------------------------------

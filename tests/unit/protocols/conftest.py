@@ -1,4 +1,5 @@
-"""Fixtures of the protocol engine tests: the shipped protocols, loaded once per session."""
+"""Fixtures of the protocol engine tests: the shipped protocols, loaded once per session. The engine is
+pure: these tests touch no database (the suite's clean-up after each test is switched off here)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,11 @@ from asalee_track.protocols import Protocol, ProtocolSet, load_protocols
 ROOT = Path(__file__).resolve().parents[3]
 PROTOCOLS_DIR = ROOT / "protocols"
 BROKEN_DIR = Path(__file__).resolve().parent / "broken"
+
+
+@pytest.fixture(autouse=True)
+def clean_database() -> None:
+    """Overrides the suite's: nothing here writes to a database, so nothing needs emptying."""
 
 
 @pytest.fixture(scope="session")
