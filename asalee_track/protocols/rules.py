@@ -6,14 +6,19 @@ Semantics (documented here because alerts depend on them):
 * Observations after ``now`` are ignored; ties on time keep the input order (the later one wins).
 * Thresholds (``above`` >, ``below`` <, ``at_least`` ≥, ``at_most`` ≤), ``outside_target`` and
   ``one_of`` test the LATEST value of the measure (or each of the ``last: n`` latest values).
-* ``rises_by``/``falls_by`` compare the latest value with every earlier value whose time lies in
-  ``[latest − within, latest)``: the window edge is inclusive, so a change exactly ``within`` old
-  counts. The change is "at least" the amount (``rises_by: 2`` fires on +2.0). ``percent: true``
-  measures the change in % of the earlier value.
-* ``missing_for`` fires when ``now ≥ reference + duration`` where the reference is the later of the
-  latest value and ``since`` (the enrolment start). With neither, it does not fire: a patient with no
-  history and no enrolment date has nothing to be late on. Hence an empty history fires nothing
-  unless ``since`` is given.
+* Windows and absences are spans measured by ``schedule.compare_span``, the one definition: days,
+  weeks, months and years count *calendar dates in Europe/Paris* (any hour, either side of a clock
+  change); only a duration written with a time part (``PT12H``) counts elapsed hours.
+* ``rises_by``/``falls_by`` compare the latest value with every earlier value within ``within`` of it:
+  ``within: P3D`` takes values from day D−3 (Paris dates) up to the latest, so a weighing on Monday at
+  08:00 and one on Thursday at 08:30 are within 3 days. The edge is inclusive. The change is "at
+  least" the amount (``rises_by: 2`` fires on +2.0). ``percent: true`` measures the change in % of the
+  earlier value.
+* ``missing_for`` fires once ``duration`` has passed since the reference, the later of the latest value
+  and ``since`` (the enrolment start): ``missing_for: P6M`` after a value on 10 Sept fires from 10 March
+  at 00:00 Paris time. With neither reference, it does not fire: a patient with no history and no
+  enrolment date has nothing to be late on. Hence an empty history fires nothing unless ``since`` is
+  given.
 * ``any`` fires when one of its conditions fires, ``all`` when every one does; evidence is the union.
 
 No eval, no exec: conditions are pydantic models built from the YAML vocabulary.
@@ -23,10 +28,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import UTC, date, datetime
 
-from .schedule import Duration, add_duration, as_utc
+from .schedule import Duration, as_utc, compare_span, local_date
 from .schema import Condition, Measure, Obs, Protocol, Target, Text
 from .units import format_number, format_quantity
 
@@ -54,13 +58,6 @@ Series = Mapping[str, list[Obs]]
 # ---------------------------------------------------------------------------------------------------
 # Wording helpers (French first; the web layer formats its own strings with Babel, these are alert texts)
 
-try:
-    _PARIS: tzinfo = ZoneInfo("Europe/Paris")
-except ZoneInfoNotFoundError:  # no tz database: dates in UTC are off by one only around midnight
-    from datetime import UTC as _UTC
-
-    _PARIS = _UTC
-
 _MONTHS_FR = (
     "janv.",
     "févr.",
@@ -80,7 +77,7 @@ _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oc
 
 def format_date(moment: datetime | date, locale: str = "fr") -> str:
     """``22 nov. 2026`` / ``22 Nov 2026``, in Europe/Paris time."""
-    day = moment.astimezone(_PARIS).date() if isinstance(moment, datetime) else moment
+    day = local_date(moment) if isinstance(moment, datetime) else moment
     months = _MONTHS_EN if locale.startswith("en") else _MONTHS_FR
     return f"{day.day} {months[day.month - 1]} {day.year}"
 
@@ -106,13 +103,15 @@ def format_duration(duration: Duration, locale: str = "fr") -> str:
     return " ".join(parts) or ("0 jour" if not locale.startswith("en") else "0 days")
 
 
-def _format_elapsed(elapsed: timedelta, locale: str) -> str:
-    """A human span between two observations: hours under a day, days under 60 days, else months."""
-    days = elapsed.total_seconds() / 86400
-    if days < 1:
-        return _count(max(1, round(days * 24)), 4, locale)
+def _format_elapsed(earlier: datetime, later: datetime, within: Duration, locale: str) -> str:
+    """A human span between two observations, counted as the window is (``compare_span``): calendar
+    days in Paris (hours within one day, or when the window is written in hours), months past 60 days."""
+    days = (local_date(later) - local_date(earlier)).days
+    if within.has_time or days < 1:
+        elapsed = later.astimezone(UTC) - earlier.astimezone(UTC)  # real hours, across clock changes
+        return _count(max(1, round(elapsed.total_seconds() / 3600)), 4, locale)
     if days < 60:
-        return _count(round(days), 3, locale)
+        return _count(days, 3, locale)
     return _count(round(days / 30.44), 1, locale)
 
 
@@ -256,10 +255,10 @@ class _Evaluator:
         rising = condition.rises_by is not None
         amount = condition.rises_by if rising else condition.falls_by
         assert amount is not None
-        start = add_duration(latest.effective, condition.within, sign=-1)
+        within = condition.within
         best: tuple[float, Obs] | None = None
         for earlier in reversed(values[:-1]):
-            if earlier.effective < start:
+            if compare_span(earlier.effective, latest.effective, within, counted_from="end") > 0:
                 break  # sorted by time: everything before is outside the window too
             if not _is_number(earlier.value) or earlier.effective >= latest.effective:
                 continue
@@ -270,10 +269,17 @@ class _Evaluator:
         if best is None or best[0] < amount - tolerance:
             return None
         change, earlier = best
-        return self._change_hit(measure, earlier, latest, change, rising, condition.percent)
+        return self._change_hit(measure, earlier, latest, change, rising, condition.percent, within)
 
     def _change_hit(
-        self, measure: Measure, earlier: Obs, latest: Obs, change: float, rising: bool, percent: bool
+        self,
+        measure: Measure,
+        earlier: Obs,
+        latest: Obs,
+        change: float,
+        rising: bool,
+        percent: bool,
+        within: Duration,
     ) -> _Hit:
         sign = "+" if rising else "-"
         unit, decimals = measure.unit, measure.decimals
@@ -284,7 +290,7 @@ class _Evaluator:
                 amount = f"{sign}{format_number(change, locale, 0)} %"
             else:
                 amount = f"{sign}{format_quantity(change, unit, locale, decimals)}"
-            span = _format_elapsed(latest.effective - earlier.effective, locale)
+            span = _format_elapsed(earlier.effective, latest.effective, within, locale)
             start = format_number(before, locale, decimals)
             values = f"{start} → {format_quantity(after, unit, locale, decimals)}"
             return f"{measure.label.get(locale)} {amount} {_in_words(locale)} {span} ({values})"
@@ -299,7 +305,7 @@ class _Evaluator:
         if not candidates:
             return None
         reference = max(candidates)
-        if self.now < add_duration(reference, duration):
+        if compare_span(reference, self.now, duration) < 0:
             return None
         from_enrolment = last is None or (self.since is not None and self.since > last.effective)
 

@@ -14,6 +14,14 @@ was never measured)::
 Each boundary instant belongs to the later status: at exactly ``due_at`` the item is "due", at exactly
 ``overdue_at`` it is "overdue", at exactly ``lost_at`` it is "lost".
 
+Spans between two clinical times (rule windows ``within``, ``missing_for``): ``compare_span`` is the one
+definition the rules use. A duration written in days, weeks, months or years counts *calendar dates in
+Europe/Paris*, whatever the hour and whatever the clock change: a weighing on day D and one on day D+3,
+at 07:55 or 23:30, are 3 days apart (so ``within: P3D`` holds), even across the night summer time ends.
+Months and years are calendar months (a window counted back from its latest value: 31 March − P1M =
+28 February; an absence counted on from its reference: 31 January + P1M = 28/29 February).
+Only a duration with a time part (``PT12H``, ``P1DT6H``) is counted in elapsed time, to the second.
+
 This module imports nothing from the rest of the package at run time (the schema imports it for
 duration validation); protocol and observations are duck-typed.
 """
@@ -24,9 +32,10 @@ import calendar
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 if TYPE_CHECKING:
     from .schema import Obs, Protocol
@@ -51,6 +60,11 @@ class Duration:
     @cached_property
     def total_months(self) -> int:
         return self.years * 12 + self.months
+
+    @cached_property
+    def has_time(self) -> bool:
+        """Written with a time part (``PT12H``): counted in elapsed time, not in calendar dates."""
+        return bool(self.hours or self.minutes or self.seconds)
 
     @cached_property
     def fixed(self) -> timedelta:
@@ -98,7 +112,10 @@ def _as_duration(value: Duration | str) -> Duration:
     return value if isinstance(value, Duration) else parse_duration(value)
 
 
-def add_months(moment: datetime, months: int) -> datetime:
+_Moment = TypeVar("_Moment", date, datetime)
+
+
+def add_months(moment: _Moment, months: int) -> _Moment:
     """Calendar month arithmetic, clamping the day (31 Jan + 1 month → 28/29 Feb)."""
     index = moment.year * 12 + (moment.month - 1) + months
     year, month = divmod(index, 12)
@@ -108,9 +125,48 @@ def add_months(moment: datetime, months: int) -> datetime:
 
 def add_duration(moment: datetime, duration: Duration | str, sign: int = 1) -> datetime:
     """``moment + duration`` (``sign=-1``: minus). Months first, then the fixed part, as ISO 8601 says."""
+    return _shift(moment, _as_duration(duration), sign)
+
+
+try:
+    PARIS: tzinfo = ZoneInfo("Europe/Paris")  # the practices' time zone: days are counted in it
+except ZoneInfoNotFoundError:  # pragma: no cover - no tz database: days counted in UTC
+    PARIS = UTC
+
+
+def local_date(moment: datetime) -> date:
+    """The calendar date of a clinical time in France."""
+    return moment.astimezone(PARIS).date()
+
+
+def compare_span(
+    start: datetime, end: datetime, duration: Duration | str, counted_from: Literal["start", "end"] = "start"
+) -> int:
+    """How the span from ``start`` to ``end`` stands against ``duration``: -1 shorter, 0 equal, 1 longer.
+
+    Days, weeks, months and years compare calendar dates in Europe/Paris; a duration with a time part
+    compares instants. ``counted_from`` says which end the months are counted from, which matters only
+    at month ends (31 March back one month is 28 February; 28 February on one month is 28 March): an
+    absence (``missing_for``) counts on from its reference, a window (``within``) back from the latest
+    value. ``compare_span(a, b, "P3D", "end") <= 0`` reads "a is within 3 days before b".
+    """
     parsed = _as_duration(duration)
-    shifted = add_months(moment, sign * parsed.total_months) if parsed.total_months else moment
-    return shifted + sign * parsed.fixed if parsed.fixed else shifted
+    sign = 1 if counted_from == "start" else -1
+    if parsed.has_time:  # in UTC: elapsed time, whatever zone the times were given in
+        first: date | datetime = start.astimezone(UTC)
+        last: date | datetime = end.astimezone(UTC)
+    else:
+        first, last = local_date(start), local_date(end)
+    if counted_from == "start":
+        edge = _shift(first, parsed, sign)
+        return (last > edge) - (last < edge)  # type: ignore[operator]
+    edge = _shift(last, parsed, sign)
+    return (first < edge) - (first > edge)  # type: ignore[operator]
+
+
+def _shift(moment: _Moment, duration: Duration, sign: int) -> _Moment:
+    shifted = add_months(moment, sign * duration.total_months) if duration.total_months else moment
+    return shifted + sign * duration.fixed if duration.fixed else shifted
 
 
 def as_utc(moment: date | datetime) -> datetime:

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from asalee_track.protocols import Obs, Protocol, ProtocolSet, Target, add_duration, check_text, evaluate
+from asalee_track.protocols.schedule import PARIS, local_date
 
 T0 = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
 
@@ -154,7 +155,10 @@ def test_falls_by_percent(rules: Protocol) -> None:
 def test_month_windows_use_calendar_months(rules: Protocol) -> None:
     latest = datetime(2026, 3, 31, 12, tzinfo=UTC)  # P1M back from 31 March is 28 February
     inside = [Obs("weight", 70.0, datetime(2026, 2, 28, 12, tzinfo=UTC)), Obs("weight", 66.0, latest)]
-    outside = [Obs("weight", 70.0, datetime(2026, 2, 28, 11, 59, tzinfo=UTC)), Obs("weight", 66.0, latest)]
+    # Calendar dates in Paris: 28 February at any hour is inside, 27 February at 23:59 is not.
+    early = [Obs("weight", 70.0, datetime(2026, 2, 27, 23, 5, tzinfo=UTC)), Obs("weight", 66.0, latest)]
+    outside = [Obs("weight", 70.0, datetime(2026, 2, 27, 22, 59, tzinfo=UTC)), Obs("weight", 66.0, latest)]
+    assert fired(rules, early, latest) == ["fall-pct"]  # 00:05 on 28 February in Paris
     assert fired(rules, inside, latest) == ["fall-pct"]
     assert fired(rules, outside, latest) == []
 
@@ -175,8 +179,9 @@ def test_missing_for_counts_from_the_last_value_or_the_enrolment(rules: Protocol
 
 def test_missing_for_boundary(rules: Protocol) -> None:
     since = datetime(2025, 9, 10, 9, 30, tzinfo=UTC)
-    assert fired(rules, [], since=since, now=add_duration(since, "P6M")) == ["missing"]
-    assert fired(rules, [], since=since, now=add_duration(since, "P6M") - timedelta(seconds=1)) == []
+    midnight = datetime(2026, 3, 9, 23, 0, tzinfo=UTC)  # 10 March 00:00 in Paris: six calendar months
+    assert fired(rules, [], since=since, now=midnight) == ["missing"]
+    assert fired(rules, [], since=since, now=midnight - timedelta(seconds=1)) == []
 
 
 def test_coded_answers(rules: Protocol) -> None:
@@ -220,6 +225,15 @@ durations = st.sampled_from(["P3D", "P1W", "P1M", "P3M", "P6M", "P1Y", "PT12H", 
 moments = st.datetimes(min_value=datetime(2001, 1, 1), max_value=datetime(2090, 1, 1), timezones=st.just(UTC))
 
 
+def _window_edge(latest: datetime, within: str) -> datetime:
+    """The earliest moment inside the window: the exact instant for a window in hours, 00:00 Paris
+    time of the edge's calendar date for one in days or months."""
+    if "T" in within:
+        return add_duration(latest, within, sign=-1)
+    day = add_duration(datetime.combine(local_date(latest), datetime.min.time()), within, sign=-1)
+    return datetime.combine(day.date(), datetime.min.time(), tzinfo=PARIS)
+
+
 def _window_protocol(within: str) -> Protocol:
     text = RULES.replace("rises_by: 2, within: P3D", f"rises_by: 2, within: {within}")
     protocol, errors = check_text(text, "w.yaml")
@@ -232,9 +246,12 @@ def test_a_rise_exactly_at_the_window_edge_counts(
     within: str, latest: datetime, before: float, rise: float
 ) -> None:
     protocol = _window_protocol(within)
-    edge = add_duration(latest, within, sign=-1)
-    history = [Obs("weight", before, edge), Obs("weight", before + rise, latest)]
+    history = [Obs("weight", before, _window_edge(latest, within)), Obs("weight", before + rise, latest)]
     assert "rise" in fired(protocol, history, latest)
+
+
+def _just_outside(latest: datetime, within: str) -> datetime:
+    return _window_edge(latest, within) - timedelta(microseconds=1)
 
 
 @given(within=durations, latest=moments, before=st.floats(20, 300), rise=st.floats(2.0, 30.0))
@@ -242,8 +259,7 @@ def test_a_rise_just_outside_the_window_does_not(
     within: str, latest: datetime, before: float, rise: float
 ) -> None:
     protocol = _window_protocol(within)
-    edge = add_duration(latest, within, sign=-1)
-    history = [Obs("weight", before, edge - timedelta(microseconds=1)), Obs("weight", before + rise, latest)]
+    history = [Obs("weight", before, _just_outside(latest, within)), Obs("weight", before + rise, latest)]
     assert "rise" not in fired(protocol, history, latest)
 
 
