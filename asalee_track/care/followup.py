@@ -16,14 +16,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from asalee_track.care import audit
+from asalee_track.care import audit, intervals
 from asalee_track.care.actor import Actor
 from asalee_track.care.errors import Invalid
 from asalee_track.care.inputs import check_text, parse_int
 from asalee_track.care.patients import CLINICAL_ROLES, scoped_patient
 from asalee_track.care.standing import stands
 from asalee_track.i18n import N_
-from asalee_track.protocols import DueItem, Obs, ProtocolSet, due_items
+from asalee_track.protocols import DueItem, Duration, Obs, ProtocolSet, due_items
 from asalee_track.store.db import transaction
 from asalee_track.store.tables import (
     Alert,
@@ -87,13 +87,14 @@ def refresh_schedule(db: Session, protocols: ProtocolSet, patient_id: str, pract
             Enrolment.patient_id == patient_id, Enrolment.status == "active"
         )
     ).all()
+    personal = intervals.current(db, patient_id)
     # `now` only decides the status, which is not stored.
     now = datetime.now(UTC)
     for protocol_id, start in enrolments:
         protocol = protocols.get(protocol_id)
         if protocol is None:
             continue
-        for item in due_from_latest(protocol, latest, start, now, snoozed):
+        for item in due_from_latest(protocol, latest, start, now, snoozed, personal):
             db.add(
                 MeasureDue(
                     patient_id=patient_id,
@@ -246,13 +247,16 @@ def due_for_patient(
         for row in db.exec(select(MeasureLatest).where(MeasureLatest.patient_id == patient.id)).all()
     }
     snoozed = _snoozes(db, [patient.id], actor.practice_id, now.date()).get(patient.id)
+    personal = intervals.current(db, patient.id)
     result = {}
     for row in db.exec(
         select(Enrolment).where(Enrolment.patient_id == patient.id, Enrolment.status == "active")
     ).all():
         protocol = protocols.get(row.protocol_id)
         if protocol is not None:
-            result[row.protocol_id] = due_from_latest(protocol, latest, row.start_date, now, snoozed)
+            result[row.protocol_id] = due_from_latest(
+                protocol, latest, row.start_date, now, snoozed, personal
+            )
     return result
 
 
@@ -262,10 +266,12 @@ def due_from_latest(
     since: date,
     now: datetime,  # type: ignore[no-untyped-def]
     snoozed: date | None,
+    personal: dict[str, Duration] | None = None,
 ) -> list[DueItem]:
+    """``personal``: the patient's own intervals (``care.intervals``), where the protocol allows them."""
     # The scheduler takes observations; the latest time per measure is all it needs of them.
     history = [Obs(measure_id, 0.0, when) for measure_id, when in latest.items()]
-    return due_items(protocol, history, since, now, _as_time(snoozed) if snoozed else None)
+    return due_items(protocol, history, since, now, _as_time(snoozed) if snoozed else None, personal)
 
 
 @dataclass

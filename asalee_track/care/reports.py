@@ -1,7 +1,8 @@
 """Dashboard figures and the activity report, per practice and pathway.
 
 Definitions: a patient is *up to date* for a measure when it is not due; *at target* when the latest
-value, taken within the measure's window (its interval plus grace), meets the target in force (personal
+value, taken within the measure's window (its interval, the patient's own when the GP set one, plus
+grace), meets the target in force (personal
 or the protocol's); *no recent value* is its own outcome, never counted as controlled. Patients enrolled
 for less than 3 months are left out of control rates: they have not had time to be controlled.
 """
@@ -12,13 +13,13 @@ from datetime import UTC, date, datetime, time
 
 from sqlmodel import Session, col, select
 
-from asalee_track.care import targets
+from asalee_track.care import intervals, targets
 from asalee_track.care.actor import Actor
 from asalee_track.care.errors import Forbidden
 from asalee_track.care.followup import due_from_latest, latest_times
 from asalee_track.care.standing import stands
 from asalee_track.protocols import ProtocolSet, add_duration, parse_duration
-from asalee_track.protocols.schedule import DEFAULT_GRACE
+from asalee_track.protocols.schedule import DEFAULT_GRACE, interval_for
 from asalee_track.store.tables import CareSession, Enrolment, MeasureLatest, Observation
 
 SETTLING = parse_duration("P3M")  # enrolled for less than this: left out of control rates
@@ -75,7 +76,9 @@ def dashboard(db: Session, actor: Actor, protocols: ProtocolSet, now: datetime) 
         )
     ).all()
     latest_times, latest_values = _latest(db, actor)
-    personal = targets.current_for(db, list({patient_id for patient_id, _, _ in enrolments}))
+    patient_ids = list({patient_id for patient_id, _, _ in enrolments})
+    personal = targets.current_for(db, patient_ids)
+    own_intervals = intervals.current_for(db, patient_ids)
     for patient_id, protocol_id, start in enrolments:
         protocol = protocols.get(protocol_id)
         if protocol is None:
@@ -85,7 +88,10 @@ def dashboard(db: Session, actor: Actor, protocols: ProtocolSet, now: datetime) 
         settled = add_duration(datetime.combine(start, time(0), tzinfo=UTC), SETTLING) <= now
         # Computed here rather than read from measure_due: a snoozed reminder postpones the worklist,
         # not the indicator (a patient whose HbA1c is late is not up to date because they will come).
-        for item in due_from_latest(protocol, latest_times.get(patient_id, {}), start, now, None):
+        patient_intervals = own_intervals.get(patient_id, {})
+        for item in due_from_latest(
+            protocol, latest_times.get(patient_id, {}), start, now, None, patient_intervals
+        ):
             numbers = pathway.measures.setdefault(item.measure, MeasureFigures(item.measure))
             numbers.scheduled += 1
             numbers.up_to_date += item.status == "ok"
@@ -94,7 +100,8 @@ def dashboard(db: Session, actor: Actor, protocols: ProtocolSet, now: datetime) 
             if not settled or target is None or measure.kind == "coded":
                 continue
             last = latest_times.get(patient_id, {}).get(item.measure)
-            window_start = add_duration(now, measure.every, sign=-1) if measure.every else None
+            every = interval_for(measure, patient_intervals)  # the patient's own interval counts here too
+            window_start = add_duration(now, every, sign=-1) if every else None
             if window_start is not None:
                 window_start = add_duration(window_start, measure.grace or DEFAULT_GRACE, sign=-1)
             value = latest_values.get((patient_id, item.measure))

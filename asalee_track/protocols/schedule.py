@@ -216,6 +216,35 @@ def _status(now: datetime, due_at: datetime, overdue_at: datetime, lost_at: date
     return "ok"
 
 
+def approximate_days(duration: Duration) -> float:
+    """A duration's length in days, months at their mean length: to order intervals, never to add them."""
+    return duration.total_months * 30.436875 + duration.fixed.total_seconds() / 86400
+
+
+def in_range(duration: Duration, allowed: Sequence[Duration]) -> bool:
+    """Within [shortest, longest], both included (P3M and P6M are in [P3M, P6M]; P90D is not)."""
+    shortest, longest = allowed
+    return approximate_days(shortest) <= approximate_days(duration) <= approximate_days(longest)
+
+
+def interval_for(measure: object, intervals: Mapping[str, Duration | str] | None) -> Duration | None:
+    """The follow-up interval of ``measure`` for one patient: the GP's personal interval where the
+    protocol allows one (``every_range``), brought inside that range should the protocol have narrowed
+    it since; else the protocol's ``every``. A measure without ``every_range`` keeps its ``every``."""
+    every: Duration | None = getattr(measure, "every", None)
+    allowed = getattr(measure, "every_range", None)
+    personal = (intervals or {}).get(getattr(measure, "id", "")) if allowed else None
+    if every is None or personal is None:
+        return every
+    chosen = _as_duration(personal)
+    shortest, longest = allowed  # type: ignore[misc]
+    if approximate_days(chosen) < approximate_days(shortest):
+        return shortest
+    if approximate_days(chosen) > approximate_days(longest):
+        return longest
+    return chosen
+
+
 def due_items(
     protocol: Protocol,
     history: Sequence[Obs],
@@ -229,13 +258,14 @@ def due_items(
     Only measures with ``every`` appear. ``snoozed_until`` (one time for the whole pathway, or a map
     measure id → time) postpones ``due_at`` to the snooze end; grace and "lost" count from there.
     ``intervals`` overrides ``every`` per measure for this patient (e.g. foot exam every P3M for an
-    IWGDF grade 2 foot), as personal targets override targets.
+    IWGDF grade 2 foot), as personal targets override targets, where the protocol allows it
+    (``interval_for``).
     """
     start = as_utc(enrolled_since)
     latest = latest_times(history)
     items: list[DueItem] = []
     for measure in protocol.measures:
-        every = (intervals or {}).get(measure.id) or measure.every
+        every = interval_for(measure, intervals)
         if every is None:
             continue
         last = latest.get(measure.id)

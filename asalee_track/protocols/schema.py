@@ -32,7 +32,7 @@ from pydantic import (
 )
 
 from .errors import SchemaIssue, SchemaIssues
-from .schedule import Duration, DurationError, parse_duration
+from .schedule import Duration, DurationError, approximate_days, in_range, parse_duration
 from .units import SUBSTANCES, UNITS, can_convert, convert, suggest_unit
 
 # ---------------------------------------------------------------------------------------------------
@@ -273,6 +273,8 @@ class Measure(Model):
     plausible: list[Num] | None = None  # [min, max] inclusive, canonical unit; outside ⇒ input refused
     target: Target | None = None
     every: IsoDuration | None = None
+    # [shortest, longest] interval a GP may set for one patient instead of ``every`` (HbA1c: P3M–P6M)
+    every_range: list[IsoDuration] | None = None
     grace: IsoDuration | None = None
     decimals: Annotated[StrictInt, Field(ge=0, le=4)] | None = None
     codes: list[CodedValue] = Field(default_factory=list)
@@ -325,6 +327,34 @@ class _MeasureChecks:
             yield from self.quantity(kind)
         if self.get("grace") is not None and self.lacks("every"):
             yield SchemaIssue("'grace' without 'every' means nothing; add 'every'", ("grace",))
+        yield from self.every_range()
+
+    def every_range(self) -> Iterator[SchemaIssue]:
+        allowed = self.get("every_range")
+        if allowed is None:
+            return
+        if self.lacks("every"):
+            yield SchemaIssue("'every_range' without 'every' means nothing; add 'every'", ("every_range",))
+            return
+        if len(allowed) != 2:
+            message = f"every_range must be [shortest, longest], got {len(allowed)} durations"
+            yield SchemaIssue(message, ("every_range",))
+            return
+        shortest, longest = allowed
+        if approximate_days(shortest) > approximate_days(longest):
+            yield SchemaIssue(
+                f"every_range shortest {shortest.iso()} is longer than longest {longest.iso()}; "
+                f"did you mean [{longest.iso()}, {shortest.iso()}]?",
+                ("every_range",),
+            )
+            return
+        every = self.get("every")
+        if every is not None and not in_range(every, allowed):
+            yield SchemaIssue(
+                f"every {every.iso()} lies outside every_range {shortest.iso()}–{longest.iso()}; "
+                "the protocol's own interval must be one a GP may choose",
+                ("every_range",),
+            )
 
     def coded(self) -> Iterator[SchemaIssue]:
         for key in ("unit", "accepts", "substance", "plausible", "target", "decimals", "computed"):

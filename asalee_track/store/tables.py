@@ -358,6 +358,24 @@ class PersonalTarget(SQLModel, table=True):
     ended_at: datetime | None = _when(default=None)  # type: ignore[assignment]
 
 
+class PersonalInterval(SQLModel, table=True):
+    """A patient's own follow-up interval for a measure (HbA1c every 6 months when stable at target),
+    set by a GP with a reason, within the range the protocol allows. Like personal targets, a new
+    interval ends the previous one (ended_at) rather than replacing it."""
+
+    __tablename__ = "personal_interval"
+    __table_args__ = (Index("ix_personal_interval_patient", "patient_id", "measure_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: str = Field(foreign_key="patient.id", max_length=36)
+    measure_id: str = Field(max_length=64)
+    every: str = Field(max_length=32)  # ISO 8601 duration, e.g. P6M
+    reason: str = Field(max_length=500)
+    set_by: int = Field(foreign_key="app_user.id")
+    set_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    ended_at: datetime | None = _when(default=None)  # type: ignore[assignment]
+
+
 class ReminderSnooze(SQLModel, table=True):
     """A nurse's decision to hold a patient's reminders for a while (called, will come; unreachable)."""
 

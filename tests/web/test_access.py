@@ -46,6 +46,7 @@ ROUTES = {
     ("GET", "/patients/{patient_id}/review"): "clinical",
     ("POST", "/alerts/{alert_id}/acknowledge"): "gp",
     ("POST", "/patients/{patient_id}/targets"): "gp",
+    ("POST", "/patients/{patient_id}/intervals"): "gp",
     ("POST", "/patients/{patient_id}/snooze"): "clinical",
     ("GET", "/dashboard"): "any",
     ("GET", "/reports/activity"): "any",

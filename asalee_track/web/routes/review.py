@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from asalee_track.care import accounts, alerts, followup, patients, review, targets
+from asalee_track.care import accounts, alerts, enrolment, followup, intervals, patients, review, targets
 from asalee_track.care.errors import Invalid
 from asalee_track.i18n import local_today
 from asalee_track.web.charts import trend_chart
@@ -29,6 +29,12 @@ def review_page(
     patient = patients.get(db, actor, patient_id)
     pathways = review.review(db, actor, protocols, patient.id, datetime.now(UTC))
     locale = request_locale(request)
+    active = enrolment.active_protocol_ids(db, patient.id)
+    interval_choices = [
+        found
+        for measure_id in dict.fromkeys(m.id for p in pathways for m in p.protocol.measures)
+        if (found := intervals.allowed_range(protocols, active, measure_id)) is not None
+    ]
     charts = {
         (p.protocol.id, m.measure.id): trend_chart(m.measure, m.series, m.target, locale)
         for p in pathways
@@ -44,6 +50,8 @@ def review_page(
             "charts": charts,
             "team": {u.id: u.display_name for u in accounts.users_of_practice(db, actor.practice_id)},
             "target_history": targets.history(db, patient.id),
+            "interval_history": intervals.history(db, patient.id),
+            "interval_choices": interval_choices,
             "errors": errors or {},
             "values": values or {},
             "snooze_reasons": followup.SNOOZE_REASONS,
@@ -103,6 +111,26 @@ async def set_target(
             request, db, actor, protocols, patient_id, field_errors(request, refused), values, 422
         )
     return RedirectResponse(f"/patients/{patient_id}/review#targets", status_code=303)
+
+
+@router.post("/patients/{patient_id}/intervals")
+async def set_interval(
+    request: Request, db: DbSession, actor: Clinician, protocols: Protocols, patient_id: str
+) -> Response:
+    form = await request.form()
+    raw = {k: str(form.get(k, ""))[:500] for k in ("measure_id", "every", "reason")}
+    try:
+        intervals.set_interval(db, actor, protocols, patient_id, raw)
+    except Invalid as refused:
+        values = {
+            "interval_measure": raw["measure_id"],
+            "every": raw["every"],
+            "interval_reason": raw["reason"],
+        }
+        return review_page(
+            request, db, actor, protocols, patient_id, field_errors(request, refused), values, 422
+        )
+    return RedirectResponse(f"/patients/{patient_id}/review#intervals", status_code=303)
 
 
 @router.post("/patients/{patient_id}/snooze")

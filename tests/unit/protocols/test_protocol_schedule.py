@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from asalee_track.protocols import Duration, Obs, Protocol, add_duration, due_items, parse_duration
-from asalee_track.protocols.schedule import DurationError, as_utc
+from asalee_track.protocols.schedule import DurationError, as_utc, interval_for
 
 TICK = timedelta(microseconds=1)
 
@@ -170,3 +170,24 @@ def test_personal_interval_overrides_the_protocol(t2d: Protocol) -> None:
     )
     assert default.due_at == datetime(2027, 1, 10, tzinfo=UTC)
     assert grade_2.due_at == datetime(2026, 4, 10, tzinfo=UTC)
+
+
+def test_hba1c_may_be_spaced_to_six_months_in_type_2_diabetes(t2d: Protocol) -> None:
+    hba1c = t2d.measure("hba1c")
+    assert (hba1c.every.iso(), [d.iso() for d in hba1c.every_range or []]) == ("P3M", ["P3M", "P6M"])
+    last = datetime(2026, 1, 10, tzinfo=UTC)
+    spaced = item(
+        due_items(t2d, [Obs("hba1c", 6.5, last)], date(2025, 1, 1), last, intervals={"hba1c": "P6M"}), "hba1c"
+    )
+    assert spaced.due_at == datetime(2026, 7, 10, tzinfo=UTC)
+
+
+def test_a_personal_interval_stays_inside_the_protocols_range(t2d: Protocol) -> None:
+    """Stored intervals outlive protocol versions: one the range no longer allows is brought inside it,
+    and a measure without a range keeps the protocol's interval."""
+    hba1c = t2d.measure("hba1c")
+    assert interval_for(hba1c, {"hba1c": "P1Y"}) == parse_duration("P6M")
+    assert interval_for(hba1c, {"hba1c": "P1M"}) == parse_duration("P3M")
+    assert interval_for(hba1c, {"hba1c": "P4M"}) == parse_duration("P4M")
+    assert interval_for(t2d.measure("weight"), {"weight": "P1Y"}) == parse_duration("P3M")
+    assert interval_for(hba1c, None) == parse_duration("P3M")
