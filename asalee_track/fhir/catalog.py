@@ -30,6 +30,7 @@ class MeasureInfo:
     target_min: float | None = None
     target_max: float | None = None
     every: str | None = None  # ISO 8601 duration
+    decimals: int | None = None  # the protocol's display precision
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +108,7 @@ def _measure_info(measure: Any) -> MeasureInfo:
         target_min=target.min if target else None,
         target_max=target.max if target else None,
         every=measure.every.iso() if measure.every else None,
+        decimals=measure.decimals,
     )
 
 

@@ -93,6 +93,19 @@ def _identifier_type(code: str, display: str) -> dict[str, Any]:
     return {"coding": [_coding(codes.FR_IDENTIFIER_TYPE, code, display)]}
 
 
+UNSTATED_DECIMALS = 3  # a measure no loaded protocol describes (fallback catalogue)
+
+
+def quantity_value(value: float, decimals: int | None, converted: bool) -> float | int:
+    """An Observation's value at a stated precision: the measure's ``decimals`` as typed in its unit,
+    one more when the value was converted from another unit (75 mmol/mol → 9.01 %, not
+    9.012475981334065 %: the extra decimal keeps the conversion back to the typed unit exact at its own
+    precision). Whole numbers go out as integers (128 mmHg)."""
+    places = UNSTATED_DECIMALS if decimals is None else decimals + (1 if converted else 0)
+    rounded = round(value, places)
+    return int(rounded) if places == 0 else rounded
+
+
 def _ucum(value: float, unit: str) -> dict[str, Any]:
     return {"value": value, "unit": unit, "system": codes.UCUM, "code": unit}
 
@@ -494,7 +507,9 @@ def observation(
         "performer": [role_ref(nurse_id, practice_id)],
     }
     if row.value_num is not None:
-        resource["valueQuantity"] = _ucum(row.value_num, row.unit or "1")
+        converted = bool(row.original_unit and row.original_unit != row.unit)
+        value = quantity_value(row.value_num, measure.decimals if measure else None, converted)
+        resource["valueQuantity"] = _ucum(value, row.unit or "1")
     elif row.value_code is not None:
         answer = measure.answers.get(row.value_code) if measure else None
         coding = answer or _coding(_value_system(row.value_system), row.value_code)

@@ -172,9 +172,12 @@ class _Evaluator:
             return None
         decimals = measure.decimals
 
+        def shown(value: float, locale: str) -> str:
+            return format_quantity(value, measure.unit, locale, _decisive(value, decimals, test))
+
         def words(locale: str) -> str:
             listed = ", ".join(
-                f"{format_quantity(float(obs.value), measure.unit, locale, decimals)} "
+                f"{shown(float(obs.value), locale)} "
                 f"{'on' if locale.startswith('en') else 'le'} {format_date(obs.effective, locale)}"
                 for obs in recent
             )
@@ -269,7 +272,7 @@ class _Evaluator:
         if best is None or best[0] < amount - tolerance:
             return None
         change, earlier = best
-        return self._change_hit(measure, earlier, latest, change, rising, condition.percent, within)
+        return self._change_hit(measure, earlier, latest, change, amount, rising, condition.percent, within)
 
     def _change_hit(
         self,
@@ -277,19 +280,24 @@ class _Evaluator:
         earlier: Obs,
         latest: Obs,
         change: float,
+        threshold: float,
         rising: bool,
         percent: bool,
         within: Duration,
     ) -> _Hit:
         sign = "+" if rising else "-"
         unit, decimals = measure.unit, measure.decimals
+        tolerance = 1e-9 * max(1.0, abs(threshold))
         before, after = float(earlier.value), float(latest.value)
 
         def words(locale: str) -> str:
+            # At the precision that decided: a 5.7 % loss reads "-5,7 %", never "-6 %".
             if percent:
-                amount = f"{sign}{format_number(change, locale, 0)} %"
+                shown = _decisive(change, 1, lambda value: value >= threshold - tolerance)
+                amount = f"{sign}{format_number(change, locale, shown)} %"
             else:
-                amount = f"{sign}{format_quantity(change, unit, locale, decimals)}"
+                shown = _decisive(change, decimals, lambda value: value >= threshold - tolerance)
+                amount = f"{sign}{format_quantity(change, unit, locale, shown)}"
             span = _format_elapsed(earlier.effective, latest.effective, within, locale)
             start = format_number(before, locale, decimals)
             values = f"{start} → {format_quantity(after, unit, locale, decimals)}"
@@ -321,6 +329,17 @@ class _Evaluator:
             return f"{label} : aucune valeur depuis {origin}{since} (plus de {span})"
 
         return _Hit([last] if last else [], *_both(words))
+
+
+def _decisive(value: float, decimals: int | None, test: Callable[[float], bool]) -> int | None:
+    """The measure's precision, or more decimals when rounding would hide what decided the rule
+    (10,04 % converted from mmol/mol is "above 10 %": shown 10,04, not 10,0)."""
+    if decimals is None or not test(value):
+        return decimals
+    for shown in range(decimals, 5):
+        if test(round(value, shown)):
+            return shown
+    return decimals
 
 
 def _change_of(before: float, after: float, rising: bool, percent: bool) -> float | None:

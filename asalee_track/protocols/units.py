@@ -160,24 +160,31 @@ def parse_number(text: str) -> float:
     return value
 
 
+GROUP_SEPARATOR = "\u202f"  # French thousands separator (narrow no-break space), as Babel writes it
+
+
 def format_number(value: float, locale: str = "fr", decimals: int | None = None) -> str:
-    """``7.25 → "7,25"`` in French; ``decimals=None`` keeps up to two decimals and trims zeros."""
+    """``7.25 → "7,25"``, ``1250 → "1 250"`` in French (``1,250`` in English): thousands grouped, as
+    every page and alert shows numbers. ``decimals=None`` keeps up to two decimals and trims zeros."""
     if decimals is None:
-        text = f"{value:.2f}".rstrip("0").rstrip(".")
+        text = f"{value:,.2f}".rstrip("0").rstrip(".")
     else:
-        text = f"{value:.{decimals}f}"
-    if text in ("-0", "-0.0", "-0.00"):
-        text = text[1:]
-    return text.replace(".", ",") if _language(locale) == "fr" else text
+        text = f"{value:,.{decimals}f}"
+    if text.lstrip("-").strip("0.,") == "":
+        text = text.lstrip("-")  # never "-0,0"
+    if _language(locale) == "fr":
+        return text.replace(",", GROUP_SEPARATOR).replace(".", ",")
+    return text
 
 
 _DISPLAY_UNITS: Mapping[str, tuple[str, str]] = {  # UCUM code → (fr, en) as printed on screen
     "mm[Hg]": ("mmHg", "mmHg"),
+    "/min": ("bpm", "bpm"),  # heart rate, the only per-minute measure of the protocols
     "kg/m2": ("kg/m²", "kg/m²"),
     "mL/min/{1.73_m2}": ("mL/min/1,73 m²", "mL/min/1.73 m²"),
     "{score}": ("", ""),
     "1": ("", ""),
-    "{beats}/min": ("/min", "/min"),
+    "{beats}/min": ("bpm", "bpm"),
     "umol/L": ("µmol/L", "µmol/L"),
     "min/d": ("min/j", "min/day"),
     "h/d": ("h/j", "h/day"),
@@ -204,6 +211,12 @@ def format_quantity(value: float, unit: str | None, locale: str = "fr", decimals
     number = format_number(value, locale, decimals)
     shown = display_unit(unit, locale)
     return f"{number} {shown}" if shown else number
+
+
+def format_value(value: float, measure: MeasureLike, locale: str = "fr") -> str:
+    """A measure's value as every page shows it: at the protocol's precision (``decimals``), thousands
+    grouped, with the unit as clinicians write it (``1 250 pg/mL``, ``0,63 g/L``, ``128 mmHg``)."""
+    return format_quantity(value, measure.unit, locale, measure.decimals)
 
 
 # ---------------------------------------------------------------------------------------------------

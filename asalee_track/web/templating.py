@@ -1,14 +1,17 @@
 """Jinja2 set up once: translations through the request's locale, Babel formatting as filters."""
 
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 
 from asalee_track import i18n
-from asalee_track.protocols import Duration, parse_duration
+from asalee_track.protocols import Duration, Measure, parse_duration
 from asalee_track.protocols.rules import format_duration
-from asalee_track.protocols.units import display_unit
+from asalee_track.protocols.units import display_unit, format_quantity, format_value
 
 HTMX = "htmx-2.0.11.min.js"
 
@@ -25,6 +28,8 @@ def make_templates(directory: Path) -> Jinja2Templates:
     env.filters.update(date=i18n.format_date, datetime=i18n.format_datetime, decimal=i18n.format_decimal)
     env.filters["unit"] = lambda code: display_unit(code, i18n.current_locale())
     env.filters["duration"] = _duration
+    env.filters["value"] = _value
+    env.filters["in_protocol_order"] = _in_protocol_order
     env.globals.update(htmx=HTMX, locale=i18n.current_locale)
     return Jinja2Templates(env=env)
 
@@ -33,3 +38,32 @@ def _duration(value: Duration | str) -> str:
     """``P6M`` → ``6 mois`` in the page's language."""
     duration = value if isinstance(value, Duration) else parse_duration(value)
     return format_duration(duration, i18n.current_locale())
+
+
+def _value(value: float | None, measure: Measure | None = None, unit: str | None = None) -> str:
+    """Every page shows a measure's value through ``units.format_value``: its protocol's precision,
+    thousands grouped, the unit as clinicians write it. Without the measure (a protocol since removed),
+    the stored unit and up to two decimals."""
+    if value is None:
+        return ""
+    locale = i18n.current_locale()
+    if measure is not None:
+        return format_value(value, measure, locale)
+    return format_quantity(value, unit, locale)
+
+
+@pass_context
+def _in_protocol_order(
+    context: Context, observations: Iterable[Any], pathway_ids: Sequence[str] = ()
+) -> list[Any]:
+    """A session's values in the order its pathways' protocols list their measures (as the session
+    form asks them), measures of no known pathway last."""
+    protocols = context.get("protocols")
+    order: dict[str, int] = {}
+    for protocol_id in pathway_ids:
+        if protocols is not None and protocol_id in protocols:
+            for measure in protocols[protocol_id].measures:
+                order.setdefault(measure.id, len(order))
+    for measure_id in context.get("measures") or {}:
+        order.setdefault(measure_id, len(order))
+    return sorted(observations, key=lambda o: (order.get(o.measure_id, len(order)), o.measure_id))

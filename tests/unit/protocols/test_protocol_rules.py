@@ -147,7 +147,7 @@ def test_falls_by_percent(rules: Protocol) -> None:
     history = [Obs("weight", 70.0, at(-28)), Obs("weight", 66.5, T0)]
     [firing] = evaluate(rules, history, T0)
     assert firing.rule_id == "fall-pct"
-    assert firing.explanation.fr == "Poids -5 % en 28 jours (70,0 → 66,5 kg)"
+    assert firing.explanation.fr == "Poids -5,0 % en 28 jours (70,0 → 66,5 kg)"
     assert fired(rules, [Obs("weight", 70.0, at(-28)), Obs("weight", 66.6, T0)]) == []
     assert fired(rules, [Obs("weight", 70.0, at(-30)), Obs("weight", 60.0, T0)]) == []  # 10 Feb is the edge
 
@@ -280,3 +280,15 @@ def test_evidence_is_always_part_of_the_history(rules: Protocol, items: list[tup
     for firing in evaluate(rules, history, T0, since=at(-900)):
         assert all(obs in history for obs in firing.evidence)
         assert firing.explanation.fr and firing.explanation.en
+
+
+def test_alert_texts_keep_the_precision_that_decided_the_rule(protocol_set: ProtocolSet) -> None:
+    cancer, t2d = protocol_set["suivi-cancer"], protocol_set["diabete-type-2"]
+    history = [Obs("weight", 70.0, at(-20)), Obs("weight", 66.0, T0)]  # -5.714 %
+    [loss] = [f for f in evaluate(cancer, history, T0) if f.rule_id == "perte-de-poids-1-mois"]
+    assert loss.explanation.fr == "Poids -5,7 % en 20 jours (70,0 → 66,0 kg)"
+    # 86 mmol/mol is 10.02 %: "above 10 %" must not read "10,0 % (seuil : > 10 %)".
+    [high] = [f for f in evaluate(t2d, [Obs("hba1c", 10.0196, T0)], T0) if f.rule_id == "hba1c-tres-elevee"]
+    assert high.explanation.fr == "HbA1c 10,02 % le 10 mars 2026 (seuil : > 10 %)"
+    [usual] = [f for f in evaluate(t2d, [Obs("hba1c", 10.5, T0)], T0) if f.rule_id == "hba1c-tres-elevee"]
+    assert usual.explanation.fr.startswith("HbA1c 10,5 % le")

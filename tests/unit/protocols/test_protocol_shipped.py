@@ -229,3 +229,34 @@ def test_every_threshold_rule_can_fire(protocol_set: ProtocolSet) -> None:
             step = {"above": 1, "at_least": 0, "below": -0.01, "at_most": 0}[condition.comparator]
             history = [Obs(condition.measure, value + step, days(-index)) for index in range(condition.last)]
             assert rule.id in fired(protocol, history), (protocol.id, rule.id)
+
+
+# Display precision, as French clinicians and laboratories write each value.
+PRECISION = {
+    "weight": 1, "height": 0, "bmi": 1, "waist": 0, "sbp": 0, "dbp": 0, "heart-rate": 0, "hba1c": 1,
+    "fasting-glucose": 2, "ldl": 2, "egfr": 0, "uacr": 1, "activity": 0, "spo2": 0, "nt-probnp": 0,
+    "bnp": 0, "pain": 0, "ecog": 0,
+}  # fmt: skip
+
+
+def test_every_shipped_measure_states_its_precision(protocol_set: ProtocolSet) -> None:
+    for protocol in protocol_set.all():
+        for measure in protocol.measures:
+            if measure.kind == "coded":
+                continue
+            assert measure.decimals is not None, f"{protocol.id}: {measure.id} states no 'decimals'"
+            assert measure.decimals == PRECISION[measure.id], (protocol.id, measure.id)
+
+
+def test_every_shipped_unit_is_shown_as_clinicians_write_it(protocol_set: ProtocolSet) -> None:
+    from asalee_track.protocols.units import display_unit
+
+    for protocol in protocol_set.all():
+        for measure in protocol.measures:
+            for unit in measure.accepted_units:
+                shown = display_unit(unit, "fr")
+                assert not any(mark in shown for mark in "[]{}_") and shown != "/min", (
+                    measure.id,
+                    unit,
+                    shown,
+                )

@@ -263,3 +263,20 @@ def test_every_unit_used_by_the_shipped_protocols_is_known(protocol_set: Protoco
         for measure in protocol.measures:
             for unit in measure.accepted_units:
                 assert unit in UNITS
+
+
+def test_values_are_shown_at_the_measures_precision_with_french_grouping(protocol_set) -> None:  # type: ignore[no-untyped-def]
+    from asalee_track.protocols.units import format_value
+
+    hf, t2d = protocol_set["insuffisance-cardiaque"], protocol_set["diabete-type-2"]
+    nnbsp = "\u202f"
+    assert format_value(1250.0, hf.measure("nt-probnp")) == f"1{nnbsp}250 pg/mL"
+    assert format_value(2277.4, hf.measure("nt-probnp")) == f"2{nnbsp}277 pg/mL"
+    assert format_value(2277.4, hf.measure("nt-probnp"), "en") == "2,277 pg/mL"
+    assert format_value(0.63, t2d.measure("ldl")) == "0,63 g/L"
+    assert format_value(1.3, t2d.measure("fasting-glucose")) == "1,30 g/L"
+    assert format_value(9.012475981334065, t2d.measure("hba1c")) == "9,0 %"
+    assert format_value(128.0, t2d.measure("sbp")) == "128 mmHg"
+    assert format_value(72.0, t2d.measure("heart-rate")) == "72 bpm"
+    assert format_value(58.0, t2d.measure("egfr")) == "58 mL/min/1,73 m²"
+    assert format_value(24.03, t2d.measure("bmi")) == "24,0 kg/m²"
