@@ -27,8 +27,9 @@ def test_chart_has_one_point_per_value_and_the_target_band(as_nurse, make_patien
     assert [p.title.text.split(" : ")[1] for p in points] == ["6,8 %", "7,4 %", "8,1 %"]
     assert [("off-target" in p["class"]) for p in points] == [False, True, True]  # target ≤ 7 %
     xs = [float(p["cx"]) for p in points]
-    assert xs == sorted(xs) and xs[0] == 48.0 and xs[-1] == 548.0  # oldest left, newest right
     band = chart.select_one("rect.target-band")
+    left, right = float(band["x"]), float(band["x"]) + float(band["width"])
+    assert xs == sorted(xs) and xs[0] == left and xs[-1] == right  # oldest left, newest right
     ys = [float(p["cy"]) for p in points]
     # The band spans from the target (7 %) down to the bottom of the axis; 6,8 % lies inside it.
     assert float(band["y"]) < ys[0] < float(band["y"]) + float(band["height"])

@@ -35,12 +35,14 @@ def review_page(
         for measure_id in dict.fromkeys(m.id for p in pathways for m in p.protocol.measures)
         if (found := intervals.allowed_range(protocols, active, measure_id)) is not None
     ]
-    charts = {
-        (p.protocol.id, m.measure.id): trend_chart(m.measure, m.series, m.target, locale)
-        for p in pathways
-        for m in p.measures
-        if m.series
-    }
+    # One chart per measure: weight followed in two pathways is drawn once, under the first of them.
+    charts = {}
+    charted: set[str] = set()
+    for p in pathways:
+        for m in p.measures:
+            if m.series and m.measure.id not in charted:
+                charted.add(m.measure.id)
+                charts[(p.protocol.id, m.measure.id)] = trend_chart(m.measure, m.series, m.target, locale)
     return render(
         request,
         "patients/review.html",
