@@ -24,6 +24,7 @@ from asalee_track.care.patients import CLINICAL_ROLES, scoped_patient
 from asalee_track.care.standing import stands
 from asalee_track.i18n import N_
 from asalee_track.protocols import DueItem, Duration, Obs, ProtocolSet, due_items
+from asalee_track.protocols.schema import SEVERITIES
 from asalee_track.store.db import transaction
 from asalee_track.store.tables import (
     Alert,
@@ -40,7 +41,7 @@ from asalee_track.store.types import UTCDateTime
 
 SNOOZE_REASONS = ("will-come", "unreachable", "other")
 MAX_SNOOZE_DAYS = 180
-SEVERITY_RANK = {"high": 0, "moderate": 1, "low": 2}
+SEVERITY_RANK = {severity: rank for rank, severity in enumerate(reversed(SEVERITIES))}  # 0: most urgent
 STATUS_RANK = {"overdue": 0, "due": 1, "lost": 2, "ok": 3}
 
 

@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from difflib import get_close_matches
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -150,6 +150,9 @@ IsoDuration = Annotated[
 Category = Literal["vital-signs", "laboratory", "exam", "social-history", "activity", "survey"]
 Kind = Literal["quantity", "score", "coded"]
 Severity = Literal["low", "moderate", "high"]  # as FHIR DetectedIssue.severity
+# The one list of the words a rule may use, least urgent first: the worklist ranks by it, pages style
+# each word (``.severity-<word>`` in app.css).
+SEVERITIES: tuple[str, ...] = get_args(Severity)
 CodeSystem = Literal["snomed", "loinc", "local"]
 
 # Where the FHIR layer finds each short system name. "local" codes are this application's own answers

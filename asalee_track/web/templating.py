@@ -9,11 +9,15 @@ from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescap
 from jinja2.runtime import Context
 
 from asalee_track import i18n
+from asalee_track.i18n import N_
 from asalee_track.protocols import Duration, Measure, parse_duration
 from asalee_track.protocols.rules import format_duration
 from asalee_track.protocols.units import display_unit, format_quantity, format_value
 
 HTMX = "htmx-2.0.11.min.js"
+
+# The protocols' severity words (protocols.schema.SEVERITIES) as pages name them.
+SEVERITY_WORDS = {"high": N_("high severity"), "moderate": N_("moderate severity"), "low": N_("low severity")}
 
 
 def make_templates(directory: Path) -> Jinja2Templates:
@@ -30,6 +34,7 @@ def make_templates(directory: Path) -> Jinja2Templates:
     env.filters["duration"] = _duration
     env.filters["value"] = _value
     env.filters["in_protocol_order"] = _in_protocol_order
+    env.filters["severity"] = lambda word: i18n.gettext(SEVERITY_WORDS.get(word, word))
     env.globals.update(htmx=HTMX, locale=i18n.current_locale)
     return Jinja2Templates(env=env)
 
