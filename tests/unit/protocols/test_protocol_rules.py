@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 import pytest
 from hypothesis import given
@@ -234,6 +235,7 @@ def _window_edge(latest: datetime, within: str) -> datetime:
     return datetime.combine(day.date(), datetime.min.time(), tzinfo=PARIS)
 
 
+@lru_cache  # parsed once per window: a protocol per example made the first examples slow
 def _window_protocol(within: str) -> Protocol:
     text = RULES.replace("rises_by: 2, within: P3D", f"rises_by: 2, within: {within}")
     protocol, errors = check_text(text, "w.yaml")
