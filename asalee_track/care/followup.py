@@ -339,12 +339,14 @@ def worklist(
     return Worklist(list(page.values()), total, counts)
 
 
+_SEVERITY_CASE = " ".join(f"WHEN '{name}' THEN {rank}" for name, rank in SEVERITY_RANK.items())
+
 # Per patient of the practice with something to do: the most severe open alert, the worst status of
 # what is due (overdue 0, due 1, lost 2, as STATUS_RANK), the oldest due date, and the status shown.
 # A measure two pathways schedule counts once: its earliest row is also its worst.
 _RANKED = (
     text(
-        """
+        f"""
     WITH due AS (
         SELECT patient_id,
                MIN(CASE WHEN lost_at <= :now THEN 2 WHEN overdue_at <= :now THEN 0 ELSE 1 END) AS worst,
@@ -355,7 +357,7 @@ _RANKED = (
         GROUP BY patient_id
     ), flagged AS (
         SELECT patient_id,
-               MIN(CASE severity WHEN 'high' THEN 0 WHEN 'moderate' THEN 1 WHEN 'low' THEN 2 ELSE 3 END)
+               MIN(CASE severity {_SEVERITY_CASE} ELSE {len(SEVERITY_RANK)} END)
                    AS severity
         FROM alert
         WHERE practice_id = :practice AND status = 'open'
