@@ -6,6 +6,7 @@ no compile step and no binary file to keep in step.
 """
 
 import io
+from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import date, datetime
 from functools import lru_cache
@@ -74,6 +75,24 @@ def format_date(value: date | None, fmt: str = "medium") -> str:
     if isinstance(value, datetime):
         value = value.astimezone(TIMEZONE).date()
     return dates.format_date(value, format=fmt, locale=current_locale())
+
+
+def date_formatter(fmt: str = "medium") -> Callable[[date], str]:
+    """``format_date`` prepared once: the locale and the pattern are parsed here, not per date (a chart
+    labels thousands of points; parsing them each time was a quarter of the pathway page)."""
+    locale = _locale(current_locale())
+    pattern = dates.parse_pattern(locale.date_formats[fmt] if fmt in locale.date_formats else fmt)
+
+    def format_one(value: date) -> str:
+        day = value.astimezone(TIMEZONE).date() if isinstance(value, datetime) else value
+        return pattern.apply(day, locale)
+
+    return format_one
+
+
+@lru_cache
+def _locale(name: str) -> Locale:
+    return Locale.parse(name)
 
 
 def format_datetime(value: datetime | None, fmt: str = "medium") -> str:

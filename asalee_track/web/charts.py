@@ -9,6 +9,10 @@ What keeps a chart from being misread:
 * the left margin is as wide as the longest tick label: everything is drawn inside the view box, and
   the SVG scales as a whole, so no label is cut at any page width (2 277 never reads "77");
 * the target is drawn (band and line) and labelled with its value (``cible ≤ 7,0 %``).
+
+A long history is thinned for drawing (``thin``): at most ``MAX_POINTS`` points, keeping each stretch's
+lowest and highest values and the latest one, so no peak disappears. Every value stays in the tables,
+the history and FHIR.
 """
 
 import math
@@ -16,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from asalee_track import i18n
-from asalee_track.i18n import format_date
+from asalee_track.i18n import date_formatter
 from asalee_track.protocols import Measure, Target
 from asalee_track.protocols.units import display_unit, format_number, format_value
 
@@ -25,6 +29,7 @@ RIGHT, TOP, BOTTOM = 12, 12, 26
 FONT = 10  # px, in view box units (svg.trend .axis)
 CHAR = 6.2  # a generous mean glyph width at FONT for digits, spaces and commas: margins never fall short
 GAP = 6  # between a tick label and the plot
+MAX_POINTS = 240  # a 420-unit-wide plot shows no more: more points only cost time to draw
 
 
 @dataclass(frozen=True)
@@ -122,7 +127,7 @@ def trend_chart(
 ) -> Chart | None:
     if not series:
         return None
-    series = sorted(series)
+    series = thin(sorted(series))
     values = [value for _, value in series]
     low, high, step = y_axis(values, target, measure.plausible)
     decimals = _decimals_of(step)
@@ -141,11 +146,12 @@ def trend_chart(
         clamped = min(max(value, low), high)
         return TOP + plot_h * (1 - (clamped - low) / (high - low))
 
+    day = date_formatter()
     points = [
         Point(
             x_of(moment),
             y_of(value),
-            f"{format_date(moment)} : {format_value(value, measure, locale)}",
+            f"{day(moment)} : {format_value(value, measure, locale)}",
             _meets(value, target),
         )
         for moment, value in series
@@ -165,8 +171,26 @@ def trend_chart(
         # Right-aligned, a little short of the edge: clear of the latest point.
         label = Label(WIDTH - RIGHT - 10, label_y, target_text(measure, target, locale))
     y_ticks = [Tick(y_of(value), text) for value, text in zip(tick_values, tick_labels, strict=True)]
-    x_ticks = [Tick(x_of(moment), format_date(moment, "MMM y")) for moment in _date_ticks(series)]
+    month = date_formatter("MMM y")
+    x_ticks = [Tick(x_of(moment), month(moment)) for moment in _date_ticks(series)]
     return Chart(chart_title(measure, locale), points, band, y_ticks, x_ticks, left, lines, label)
+
+
+def thin(series: list[tuple[datetime, float]], limit: int = MAX_POINTS) -> list[tuple[datetime, float]]:
+    """At most ``limit`` points of a time-sorted series: in each of ``limit / 2`` stretches, its lowest
+    and highest values, in time order; the first and latest points always."""
+    if len(series) <= limit:
+        return series
+    buckets = limit // 2
+    size = len(series) / buckets
+    kept: list[tuple[datetime, float]] = []
+    for index in range(buckets):
+        stretch = series[int(index * size) : int((index + 1) * size)]
+        if stretch:
+            low = min(stretch, key=lambda point: point[1])
+            high = max(stretch, key=lambda point: point[1])
+            kept.extend(sorted({low, high}))
+    return sorted({series[0], *kept, series[-1]})
 
 
 def _meets(value: float, target: Target | None) -> bool | None:
