@@ -232,12 +232,6 @@ def _as_time(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UTC)
 
 
-@dataclass(frozen=True)
-class PathwayDue:
-    protocol_id: str
-    items: list[DueItem]
-
-
 def due_for_patient(
     db: Session, actor: Actor, protocols: ProtocolSet, patient_id: str, now: datetime
 ) -> dict[str, list[DueItem]]:
