@@ -10,48 +10,31 @@ from typing import Annotated
 
 import typer
 
-from asalee_track.care import labs
+from asalee_track.care import lab_wording, labs
 from asalee_track.config import get_settings
-from asalee_track.i18n import translations
 from asalee_track.protocols import load_protocols
 from asalee_track.store import migrate
 from asalee_track.store.db import make_engine, transaction
 from asalee_track.store.tables import Practice
 
 labs_app = typer.Typer(help="Lab result files (HPRIM Santé, HPRIM Net, HL7 v2 ORU).", no_args_is_help=True)
-OUTCOME_LABELS = {
-    "imported": "importé",
-    "known": "déjà connu",
-    "review": "à vérifier",
-    "not-followed": "non suivi",
-    "refused": "refusé",
-}
 
 
 def render(summary: labs.Summary) -> str:
     """The file's report in French: counts first, then each line with its reason."""
-    fr = translations("fr")
     head = f"{summary.file_name} ({summary.format}, {summary.lab or 'laboratoire inconnu'})"
     if summary.already:
         head += " : fichier déjà importé, rien d’ajouté"
     elif summary.refused:
         head += " : fichier refusé, rien d’importé"
-    counts = ", ".join(f"{OUTCOME_LABELS[k]} {v}" for k, v in summary.counts.items())
+    counts = ", ".join(f"{lab_wording.outcome(k, 'fr')} {v}" for k, v in summary.counts.items())
     lines = [head, counts]
     for line in summary.lines:
-        reason = ""
-        if line.reason:
-            text = fr.gettext(line.reason)
-            params = dict(line.params)
-            if "refusal" in params:
-                params["detail"] = params["refusal"]
-            try:
-                reason = text % params if params else text
-            except (KeyError, TypeError, ValueError):
-                reason = text
+        reason = lab_wording.reason(line.reason, line.params, "fr")
         what = " ".join(part for part in (line.label, line.value, line.unit or "") if part)
         who = f" [{line.patient}]" if line.patient else ""
-        lines.append(f"  ligne {line.line} : {OUTCOME_LABELS[line.outcome]} {what}{who} {reason}".rstrip())
+        outcome = lab_wording.outcome(line.outcome, "fr")
+        lines.append(f"  ligne {line.line} : {outcome} {what}{who} {reason}".rstrip())
     return "\n".join(lines) + "\n"
 
 

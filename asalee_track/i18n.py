@@ -69,9 +69,14 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(current_locale()).ngettext(singular, plural, n)
 
 
-def format_date(value: date | None, fmt: str = "medium") -> str:
+def format_date(value: date | str | None, fmt: str = "medium") -> str:
     if value is None:
         return ""
+    if isinstance(value, str):  # an ISO date kept as text (a lab's patient identity)
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return value
     if isinstance(value, datetime):
         value = value.astimezone(TIMEZONE).date()
     return dates.format_date(value, format=fmt, locale=current_locale())

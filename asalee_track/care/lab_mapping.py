@@ -8,9 +8,10 @@ from asalee_track.care import audit
 from asalee_track.care.actor import Actor
 from asalee_track.care.errors import Forbidden, Invalid
 from asalee_track.care.identity import fold
+from asalee_track.care.inputs import check_text
 from asalee_track.care.lab_defaults import DEFAULTS
 from asalee_track.i18n import N_
-from asalee_track.labs.units import fold_unit
+from asalee_track.labs.units import fold_unit, to_ucum
 from asalee_track.protocols import Measure, ProtocolSet
 from asalee_track.store.tables import AppState, LabMapping, LabResult
 
@@ -100,17 +101,20 @@ def followed_measures(protocols: ProtocolSet) -> list[str]:
 def practice_rows(db: Session, actor: Actor) -> list[LabMapping]:
     _require_admin(actor)
     ensure_defaults(db)
-    return list(
+    found = list(
         db.exec(
             select(LabMapping)
             .where(or_(col(LabMapping.practice_id).is_(None), LabMapping.practice_id == actor.practice_id))
             .order_by(LabMapping.measure_id, LabMapping.key_kind, LabMapping.key)
         ).all()
     )
+    audit.record(db, actor, "read", "LabMapping", detail=f"{len(found)} rows listed")
+    return found
 
 
 def unmapped(db: Session, actor: Actor) -> list[tuple[str | None, str | None, str, str | None, int]]:
     """Tests the practice's files carried that nobody has mapped yet: (loinc, code, label, unit, count)."""
+    _require_admin(actor)
     rows = db.exec(
         select(LabResult.loinc, LabResult.code, LabResult.label, LabResult.unit_text).where(
             LabResult.practice_id == actor.practice_id, LabResult.status == "review-mapping"
@@ -123,22 +127,38 @@ def unmapped(db: Session, actor: Actor) -> list[tuple[str | None, str | None, st
 
 
 def save(db: Session, actor: Actor, protocols: ProtocolSet, raw: dict[str, str]) -> LabMapping:
-    """Add or change the practice's row for a key (a shipped default is overridden, never edited)."""
+    """Add or change the practice's row for a key (a shipped default is overridden, never edited).
+
+    ``unit`` is the lab's unit as printed ("" for any), ``ucum`` what it means when it is not one we
+    know; the measure must accept that unit, so a mapping never turns into refusals at every import."""
     _require_admin(actor)
-    kind = (raw.get("key_kind") or "").strip()
     errors: dict[str, tuple[str, dict[str, object]]] = {}
+    kind = (raw.get("key_kind") or "").strip()
     if kind not in KINDS:
         errors["key_kind"] = (N_("Choose LOINC, code or label."), {})
-    text = " ".join((raw.get("key") or "").split())[:200]
+    text = check_text(errors, "key", raw.get("key") or "", 200) or ""
     key = {"loinc": text, "code": text.upper(), "label": fold(text)}.get(kind, text)
-    if not key:
+    if not key and "key" not in errors:
         errors["key"] = (N_("Give the code or label as the lab writes it."), {})
+    lab_unit = check_text(errors, "unit", raw.get("unit") or "", 32) or ""
+    ucum = check_text(errors, "ucum", raw.get("ucum") or "", 32)
     measure_id = (raw.get("measure_id") or "").strip() or None
-    if measure_id is not None and measure_id not in followed_measures(protocols):
-        errors["measure_id"] = (N_("Choose a measure the protocols follow, or “not followed”."), {})
+    measure = None
+    if measure_id is not None:
+        measure = (
+            measure_definition(protocols, measure_id, [])
+            if measure_id in followed_measures(protocols)
+            else None
+        )
+        if measure is None:
+            errors["measure_id"] = (N_("Choose a measure the protocols follow, or “not followed”."), {})
+    if measure is not None and "unit" not in errors and "ucum" not in errors:
+        problem = _unit_problem(measure, lab_unit, ucum)
+        if problem:
+            errors["ucum" if ucum else "unit"] = problem
     if errors:
         raise Invalid(errors)
-    unit = fold_unit(raw.get("unit"))[:32]
+    unit = fold_unit(lab_unit)[:32]
     row = db.exec(
         select(LabMapping).where(
             LabMapping.practice_id == actor.practice_id,
@@ -148,6 +168,7 @@ def save(db: Session, actor: Actor, protocols: ProtocolSet, raw: dict[str, str])
         )
     ).first() or LabMapping(practice_id=actor.practice_id, key_kind=kind, key=key, unit=unit)
     row.measure_id = measure_id
+    row.ucum = ucum if measure_id else None
     row.created_by = actor.user_id
     db.add(row)
     db.flush()
@@ -155,6 +176,25 @@ def save(db: Session, actor: Actor, protocols: ProtocolSet, raw: dict[str, str])
         db, actor, "update", "LabMapping", row.id, detail=f"{kind} {key} {unit} → {measure_id or '-'}"
     )
     return row
+
+
+def _unit_problem(measure: Measure, lab_unit: str, ucum: str | None) -> tuple[str, dict[str, object]] | None:
+    """Why results in this unit could not be read as this measure, or None."""
+    accepted = ", ".join(measure.accepted_units)
+    code = ucum or (to_ucum(lab_unit) if lab_unit else None)
+    if code is None:
+        if not lab_unit:
+            return None  # any unit: each result's own unit is checked when it arrives
+        return (
+            N_("Unit “%(unit)s” is unknown: give its UCUM code (accepted: %(accepted)s)."),
+            {"unit": lab_unit, "accepted": accepted},
+        )
+    if code not in measure.accepted_units:
+        return (
+            N_("%(measure)s is not measured in “%(unit)s” (accepted: %(accepted)s)."),
+            {"measure": measure.id, "unit": ucum or lab_unit, "accepted": accepted},
+        )
+    return None
 
 
 def _require_admin(actor: Actor) -> None:

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from asalee_track.care import audit, enrolment, followup, lab_mapping, lab_matching, sessions
 from asalee_track.care.actor import Actor
 from asalee_track.care.errors import Forbidden, Invalid, NotFound
+from asalee_track.care.inputs import check_text
 from asalee_track.care.patients import CLINICAL_ROLES, scoped_patient
 from asalee_track.i18n import N_
 from asalee_track.labs import LabFile, parse, read_value
@@ -385,8 +386,9 @@ def _require_clinical(actor: Actor) -> None:
 
 
 def reports(db: Session, actor: Actor, limit: int = 50) -> list[LabReport]:
+    """The files the practice received, newest first."""
     _require_clinical(actor)
-    return list(
+    found = list(
         db.exec(
             select(LabReport)
             .where(LabReport.practice_id == actor.practice_id)
@@ -394,6 +396,8 @@ def reports(db: Session, actor: Actor, limit: int = 50) -> list[LabReport]:
             .limit(limit)
         ).all()
     )
+    audit.record(db, actor, "read", "LabReport", detail=f"{len(found)} files listed")
+    return found
 
 
 def report(db: Session, actor: Actor, report_id: str) -> Summary:
@@ -409,13 +413,26 @@ def report(db: Session, actor: Actor, report_id: str) -> Summary:
 def queue(db: Session, actor: Actor) -> list[LabResult]:
     """Results waiting for the nurse (which patient?) or an admin (which measure?), oldest first."""
     _require_clinical(actor)
-    return list(
+    found = list(
         db.exec(
             select(LabResult)
             .where(LabResult.practice_id == actor.practice_id, col(LabResult.status).in_(REVIEW))
             .order_by(LabResult.specimen_at, LabResult.line)
         ).all()
     )
+    audit.record(db, actor, "read", "LabResult", detail=f"review queue: {len(found)} results")
+    return found
+
+
+def result(db: Session, actor: Actor, result_id: str) -> LabResult:
+    """One result of the practice, whatever became of it (another practice's: not found)."""
+    _require_clinical(actor)
+    row = db.get(LabResult, result_id) if len(result_id) <= 36 else None
+    if row is None or row.practice_id != actor.practice_id:
+        audit.record(db, actor, "denied", "LabResult", result_id[:64], outcome="not-found")
+        raise NotFound()
+    audit.record(db, actor, "read", "LabResult", row.id, patient_id=row.patient_id)
+    return row
 
 
 def _pending(db: Session, actor: Actor, result_id: str) -> LabResult:
@@ -462,9 +479,12 @@ def reject(db: Session, actor: Actor, result_id: str, reason: str) -> LabResult:
     """The result is not for this practice, or not to be imported: kept, set aside with the reason."""
     _require_clinical(actor)
     row = _pending(db, actor, result_id)
-    reason = " ".join(reason.split())[:300]
-    if not reason:
-        raise Invalid({"reason": (N_("Give a reason."), {})})
+    errors: dict[str, tuple[str, dict[str, object]]] = {}
+    reason = check_text(errors, "reason", reason, 300) or ""
+    if not reason and not errors:
+        errors["reason"] = (N_("Give a reason."), {})
+    if errors:
+        raise Invalid(errors)
     row.status, row.reason, row.reason_params = "rejected", N_("Rejected: %(reason)s"), {"reason": reason}
     row.resolved_by, row.resolved_at = actor.user_id, utcnow()
     db.add(row)
@@ -474,6 +494,8 @@ def reject(db: Session, actor: Actor, result_id: str, reason: str) -> LabResult:
 
 def retry_mappings(db: Session, actor: Actor, protocols: ProtocolSet, now: datetime | None = None) -> int:
     """After an admin maps a test, the results that waited for it are settled again."""
+    if not actor.is_admin:
+        raise Forbidden()
     now = now or datetime.now(UTC)
     rows = db.exec(
         select(LabResult).where(
@@ -492,7 +514,11 @@ def retry_mappings(db: Session, actor: Actor, protocols: ProtocolSet, now: datet
             touched.add(row.patient_id)
     for patient_id in sorted(touched):
         _refresh(db, protocols, patient_id, actor.practice_id, actor, now)
-    return sum(1 for row in rows if row.status != "review-mapping")
+    settled = sum(1 for row in rows if row.status != "review-mapping")
+    audit.record(
+        db, actor, "update", "LabResult", detail=f"mappings re-run: {settled} of {len(rows)} settled"
+    )
+    return settled
 
 
 def patient_results(db: Session, actor: Actor, patient_id: str) -> list[tuple[LabResult, Observation]]:
@@ -506,3 +532,36 @@ def patient_results(db: Session, actor: Actor, patient_id: str) -> list[tuple[La
             .order_by(col(Observation.effective_at).desc(), LabResult.line)
         ).all()
     )
+
+
+@dataclass(frozen=True)
+class LabView:
+    """One lab report's values for a patient, as the record's history shows them."""
+
+    report_id: str
+    lab: str | None
+    specimen_at: datetime
+    values: list[tuple[LabResult, Observation]]
+
+
+def lab_history(db: Session, actor: Actor, patient_id: str) -> list[LabView]:
+    """The patient's lab values grouped by report and specimen date, newest first."""
+    grouped: dict[tuple[str, datetime], list[tuple[LabResult, Observation]]] = {}
+    for row, observation in patient_results(db, actor, patient_id):
+        grouped.setdefault((row.lab_report_id, _aware(observation.effective_at)), []).append(
+            (row, observation)
+        )
+    labs_of = (
+        {
+            report.id: report.lab
+            for report in db.exec(
+                select(LabReport).where(col(LabReport.id).in_({key[0] for key in grouped}))
+            ).all()
+        }
+        if grouped
+        else {}
+    )
+    return [
+        LabView(report_id, values[0][0].lab or labs_of.get(report_id), specimen_at, values)
+        for (report_id, specimen_at), values in grouped.items()
+    ]

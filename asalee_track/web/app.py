@@ -39,6 +39,8 @@ from asalee_track.web.routes import (
     enrolments,
     fhir,
     imports,
+    lab_mappings,
+    labs,
     patients,
     reports,
     review,
@@ -118,7 +120,9 @@ def create_app(
         review,
         reports,
         concertations,
+        labs,
         admin,
+        lab_mappings,
         tokens,
         fhir,
     ):

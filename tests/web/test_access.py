@@ -10,8 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from asalee_track.store.tables import Alert, CareSession, ConcertationItem, Enrolment
+from asalee_track.store.tables import Alert, CareSession, ConcertationItem, Enrolment, LabReport, LabResult
 from tests.conftest import Browser
+from tests.labs.conftest import SAMPLES as LAB_SAMPLES
 from tests.web.test_sessions import session_form
 
 # Access classes: public (no login), any (any logged-in role), clinical (nurse, gp), gp (gp only),
@@ -64,6 +65,15 @@ ROUTES = {
     ("GET", "/admin/tokens"): "admin",
     ("POST", "/admin/tokens"): "admin",
     ("POST", "/admin/tokens/{token_id}/revoke"): "admin",
+    ("GET", "/labs"): "clinical",
+    ("POST", "/labs"): "clinical",
+    ("GET", "/labs/reports/{report_id}"): "clinical",
+    ("GET", "/labs/results/{result_id}"): "clinical",
+    ("POST", "/labs/results/{result_id}/assign"): "clinical",
+    ("POST", "/labs/results/{result_id}/reject"): "clinical",
+    ("GET", "/admin/lab-mappings"): "admin",
+    ("POST", "/admin/lab-mappings"): "admin",
+    ("POST", "/admin/lab-mappings/retry"): "admin",
 }
 FHIR_PREFIX = "/fhir/"
 
@@ -93,6 +103,8 @@ def ids(as_nurse, make_patient, enrol, db) -> dict[str, str]:  # type: ignore[no
     as_nurse.post("/concertations", {"held_on": "2026-11-20"})
     meeting_id = as_nurse.client.get("/concertations").text.split('href="/concertations/')[1].split('"')[0]
     as_nurse.post(f"/concertations/{meeting_id}/patients", {"patient_id": patient.id})
+    lab_file = (LAB_SAMPLES / "hprim-sante-latin1-crlf.hpr").read_bytes()  # a patient to review
+    as_nurse.post("/labs", files=[("files", ("lab.hpr", lab_file, "text/plain"))])
     return {
         "patient_id": patient.id,
         "enrolment_id": db.exec(select(Enrolment.id)).first(),
@@ -102,6 +114,8 @@ def ids(as_nurse, make_patient, enrol, db) -> dict[str, str]:  # type: ignore[no
         "item_id": str(db.exec(select(ConcertationItem.id)).first()),
         "measure_id": "weight",
         "token_id": "1",
+        "report_id": db.exec(select(LabReport.id)).first(),
+        "result_id": db.exec(select(LabResult.id)).first(),
         "user_session_id": "999999",  # nobody's: ending one's own session would end the walk
     }
 

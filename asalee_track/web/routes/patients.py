@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from asalee_track.care import accounts, concertation, enrolment, patients, sessions
+from asalee_track.care import accounts, concertation, enrolment, labs, patients, sessions
 from asalee_track.care.errors import Invalid
 from asalee_track.protocols import ProtocolSet
 from asalee_track.web.deps import Clinician, DbSession, Protocols
@@ -75,6 +75,12 @@ def patient_page(
     enrolment change, shown beside that enrolment."""
     patient = patients.get(db, actor, patient_id)
     team = {user.id: user.display_name for user in accounts.users_of_practice(db, actor.practice_id)}
+    # Sessions and lab reports in one history, newest first.
+    timeline = [
+        ("session", item.session.started_at, item) for item in sessions.timeline(db, actor, patient.id)
+    ]
+    timeline += [("lab", view.specimen_at, view) for view in labs.lab_history(db, actor, patient.id)]
+    timeline.sort(key=lambda entry: entry[1], reverse=True)
     return render(
         request,
         "patients/detail.html",
@@ -85,7 +91,7 @@ def patient_page(
             "enrolments": enrolment.for_patient(db, actor, patient.id),
             "protocols": protocols,
             "alerts": sessions.open_alerts(db, actor, patient.id),
-            "timeline": sessions.timeline(db, actor, patient.id),
+            "timeline": timeline,
             "discussions": concertation.for_patient(db, actor, patient.id),
             "errors": errors or {},
         },
