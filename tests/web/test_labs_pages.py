@@ -176,6 +176,15 @@ def test_nurse_rejects_a_result_with_a_reason(as_nurse, db) -> None:  # type: ig
     assert "Pas une patiente du cabinet" in report
 
 
+def test_htmx_reject_without_a_reason_shows_the_message_in_the_line(as_nurse, db) -> None:  # type: ignore[no-untyped-def]
+    upload(as_nurse, sample("hprim-sante-latin1-crlf.hpr"))
+    row = waiting(db)
+    answer = as_nurse.post(f"/labs/results/{row.id}/reject", {"reason": ""}, headers={"HX-Request": "true"})
+    line = BeautifulSoup(answer.text, "html.parser").select_one(f"li#result-{row.id}")
+    assert line.select_one(f"#reason-error-{row.id}").get_text() == "Indiquez un motif."
+    assert line.select_one("form.reject-form") is not None  # still waiting, ready for the reason
+
+
 def test_another_practice_never_sees_a_report_or_a_result(as_nurse, login_as, world, db) -> None:  # type: ignore[no-untyped-def]
     upload(as_nurse, sample("hprim-sante-latin1-crlf.hpr"))
     row = waiting(db)

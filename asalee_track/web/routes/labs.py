@@ -108,8 +108,9 @@ def _answer(
     """htmx: the queue line, dealt with or with its error; otherwise back to the page (or the result's
     page with its error)."""
     if is_htmx(request):
+        # 200 even with an error: htmx swaps no 4xx answer, and the line must show its message.
         context = {"row": row, "errors": errors, "typed": typed or {}, **_wording(request)}
-        return render(request, "fragments/lab_queue_row.html", context, 422 if errors else 200)
+        return render(request, "fragments/lab_queue_row.html", context)
     if errors:
         context = {
             **_result_context(db, actor, row, None),
