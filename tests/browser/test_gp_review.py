@@ -52,6 +52,14 @@ def test_gp_reviews_the_chart_and_acknowledges_the_alert(
     expect(chart.locator("circle.off-target")).to_have_count(4)
     expect(chart.locator("rect.target-band")).to_have_count(1)
     alert = page.locator("li.alert", has_text="HbA1c > 10 %")
+    comment = alert.get_by_placeholder("Commentaire (facultatif)")
+    comment.fill("Vue\u202e, pasted from elsewhere")  # a hidden bidi override: refused in place
+    alert.get_by_role("button", name="Acquitter").click()
+    expect(page.locator("li.alert", has_text="HbA1c > 10 %")).to_contain_text(
+        "caractères de contrôle invisibles"
+    )
+    expect(page.locator("li.alert.status-open", has_text="HbA1c > 10 %")).to_have_count(1)
+    alert = page.locator("li.alert", has_text="HbA1c > 10 %")
     alert.get_by_placeholder("Commentaire (facultatif)").fill("Vue, consultation cette semaine")
     screenshot(page, "gp-review")
     alert.get_by_role("button", name="Acquitter").click()

@@ -96,7 +96,8 @@ def acknowledge(
             "comment_error": errors.get("comment"),
             "typed_comment": comment,
         }
-        return render(request, "fragments/alert.html", context, 422 if errors else 200)
+        # 200 even when refused: htmx swaps only successful answers, and the fragment carries the error.
+        return render(request, "fragments/alert.html", context)
     return RedirectResponse(request.headers.get("referer") or f"/patients/{alert.patient_id}/review", 303)
 
 
