@@ -9,14 +9,15 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session, col, select
 
-from asalee_track.care import accounts, alerts, audit, enrolment, patients, sessions
+from asalee_track.care import accounts, alerts, audit, enrolment, identity_status, patients, sessions
 from asalee_track.care.actor import Actor
 from asalee_track.care.identity import nir_key
 from asalee_track.i18n import TIMEZONE, local_today
 from asalee_track.protocols import ProtocolSet
-from asalee_track.store.tables import Alert, Practice, User
+from asalee_track.store.tables import Alert, Patient, Practice, User
 
 DEMO_PASSWORD = "demo-asalee-2026"
+POITIERS = "86194"  # INSEE code of the commune, for demo patients born there
 TEAM = (
     ("infirmiere@demo.asalee.fr", "Claire Martin", "nurse", None),
     ("medecin@demo.asalee.fr", "Dr Paul Lefèvre", "gp", "10003456789"),
@@ -97,6 +98,25 @@ def _nir(rng: random.Random, sex: str, birth: date) -> str:
     return number + nir_key(number)
 
 
+def _identify(db: Session, actor: Actor, patient: Patient, nir: str, index: int) -> None:
+    """Give the practice every identity status: a third of the patients with an INS qualified, a third
+    recovered only, the rest provisional, and a few validated on a document without an INS. The INSi
+    answers are made up here, as the teleservice would have returned them (identity_status' seam)."""
+    if nir and index % 3 != 2:
+        answer = identity_status.InsiAnswer(
+            ins=nir,
+            birth_name=patient.family_name,
+            birth_given_names=patient.given_names,
+            birth_date=patient.birth_date,
+            sex=patient.sex,
+            birth_place_insee=nir[5:10],
+        )
+        identity_status.record_insi_answer(db, actor, patient.id, answer)
+    if (nir and index % 3 == 0) or (not nir and index % 2 == 0):
+        document = {"document": "CN" if index % 2 else "PA", "confirm": "yes"}
+        identity_status.validate_on_document(db, actor, patient.id, document)
+
+
 def create_demo(
     db: Session, protocols: ProtocolSet | None = None, patient_count: int = 40, seed: int = 2026
 ) -> list[DemoLogin]:
@@ -119,17 +139,20 @@ def create_demo(
     for index in range(patient_count):
         sex = "female" if index % 2 == 0 else "male"
         birth = today - timedelta(days=rng.randint(40 * 365, 88 * 365))
+        nir = _nir(rng, sex, birth) if index % 5 else ""
         raw = {
             "family_name": FAMILY[index % len(FAMILY)],
             "given_names": rng.choice(GIVEN_F if sex == "female" else GIVEN_M),
             "birth_date": birth.isoformat(),
             "sex": sex,
-            "ins": _nir(rng, sex, birth) if index % 5 else "",
+            "birth_place_insee": nir[5:10] if nir else POITIERS,
+            "ins": "",
             "local_id": f"DOS-{1000 + index}",
             "phone": f"05 49 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
             "referring_gp_id": str(gp_ids[index % 2]),
         }
         patient = patients.create(db, actor, raw)
+        _identify(db, actor, patient, nir, index)
         if protocols is not None and index % 8 != 7:  # a few patients are not enrolled yet
             _PatientStory(rng, patient.id, sex, today).write(
                 db, actor, protocols, str(gp_ids[index % 2]), index

@@ -18,7 +18,31 @@ from asalee_track.store.types import utcnow
 
 CLINICAL_ROLES = ("nurse", "gp")
 SEXES = ("female", "male", "other", "unknown")
-EDITABLE = ("family_name", "given_names", "birth_date", "sex", "ins", "local_id", "referring_gp_id", "phone")
+EDITABLE = (
+    "family_name",
+    "given_names",
+    "birth_date",
+    "sex",
+    "birth_place_insee",
+    "used_name",
+    "used_given_name",
+    "ins",
+    "local_id",
+    "referring_gp_id",
+    "phone",
+)
+# What an identity status vouches for (référentiel INS): changing any of them makes the identity
+# provisoire again, since the document checked or the INSi answer spoke of other traits.
+STRICT_TRAITS = ("family_name", "given_names", "birth_date", "sex", "birth_place_insee", "ins")
+IDENTITY_FIELDS = (
+    "identity_status",
+    "identity_document",
+    "identity_validated_by_id",
+    "identity_validated_at",
+    "identity_recovered_at",
+)
+# INSEE code of a commune (2 digits or 2A/2B for Corsica, then 3) or 99 + a country code (born abroad).
+INSEE_CODE = re.compile(r"^(?:\d{2}|2A|2B)\d{3}$")
 _DATE_FORMATS = ((r"^(\d{4})-(\d{1,2})-(\d{1,2})$", "ymd"), (r"^(\d{1,2})/(\d{1,2})/(\d{4})$", "dmy"))
 _PHONE = re.compile(r"^\+?[0-9 .\-()]{6,30}$")
 
@@ -75,6 +99,18 @@ def _validate(db: Session, actor: Actor, raw: Mapping[str, str], today: date) ->
     if ins and not nir_is_valid(ins):
         errors["ins"] = (N_("This INS/NIR is not valid: 15 characters, the last two being the key."), {})
     values["ins"] = ins or None
+    for field in ("used_name", "used_given_name"):
+        text = " ".join(raw.get(field, "").split())
+        if len(text) > 100 and field not in errors:
+            errors[field] = (N_("At most %(n)s characters."), {"n": 100})
+        values[field] = text or None
+    insee = raw.get("birth_place_insee", "").strip().upper()
+    if insee and not INSEE_CODE.match(insee):
+        errors["birth_place_insee"] = (
+            N_("Enter the 5-character INSEE code of the birth place (99 + the country code if born abroad)."),
+            {},
+        )
+    values["birth_place_insee"] = insee or None
     phone = raw.get("phone", "").strip()
     if phone and not _PHONE.match(phone):
         errors["phone"] = (N_("Enter a phone number (digits, spaces, +)."), {})
@@ -109,7 +145,7 @@ def find_gp(
     return gp.id
 
 
-def _search_key(values: Mapping[str, object]) -> str:
+def search_key(values: Mapping[str, object]) -> str:
     return fold(f"{values['family_name']} {values['given_names']}")[:260]
 
 
@@ -124,19 +160,41 @@ def validate(
 def create(db: Session, actor: Actor, raw: Mapping[str, str], today: date | None = None) -> Patient:
     _require_clinical(actor)
     values = _validate(db, actor, raw, today or date.today())
-    patient = Patient(practice_id=actor.practice_id, search_key=_search_key(values), **values)  # type: ignore[arg-type]
+    patient = Patient(practice_id=actor.practice_id, search_key=search_key(values), **values)  # type: ignore[arg-type]
     db.add(patient)
     db.flush()
     audit.record(db, actor, "create", "Patient", patient.id, patient_id=patient.id)
     return patient
 
 
-def _snapshot(patient: Patient) -> dict[str, object]:
+def snapshot(patient: Patient) -> dict[str, object]:
+    """The values a revision keeps: what was typed and the identity status they had."""
     return {
         field: (value.isoformat() if isinstance(value, date) else value)
-        for field in EDITABLE
+        for field in EDITABLE + IDENTITY_FIELDS
         for value in [getattr(patient, field)]
     }
+
+
+def keep_revision(db: Session, actor: Actor, patient: Patient) -> dict[str, object]:
+    """Store the current values as a revision and bump the version; returns the values kept."""
+    before = snapshot(patient)
+    db.add(
+        PatientRevision(
+            patient_id=patient.id, version=patient.version, values=before, replaced_by_user_id=actor.user_id
+        )
+    )
+    patient.version += 1
+    patient.updated_at = utcnow()
+    return before
+
+
+def reset_identity(patient: Patient) -> None:
+    patient.identity_status = "provisoire"
+    patient.identity_document = None
+    patient.identity_validated_by_id = None
+    patient.identity_validated_at = None
+    patient.identity_recovered_at = None
 
 
 def update(
@@ -148,30 +206,19 @@ def update(
     values = _validate(db, actor, raw, today or date.today())
     if all(getattr(patient, field) == values[field] for field in EDITABLE):
         return patient
-    before = _snapshot(patient)
-    db.add(
-        PatientRevision(
-            patient_id=patient.id, version=patient.version, values=before, replaced_by_user_id=actor.user_id
-        )
-    )
+    before = keep_revision(db, actor, patient)
     for field in EDITABLE:
         setattr(patient, field, values[field])
-    patient.search_key = _search_key(values)
-    patient.version += 1
-    patient.updated_at = utcnow()
+    patient.search_key = search_key(values)
+    after = snapshot(patient)
+    changed = [field for field in EDITABLE if before[field] != after[field]]
+    detail = "changed: " + ", ".join(changed)
+    if patient.identity_status != "provisoire" and any(field in STRICT_TRAITS for field in changed):
+        reset_identity(patient)
+        detail += f"; identity {before['identity_status']} -> provisoire"
     db.add(patient)
     db.flush()
-    after = _snapshot(patient)
-    changed = [field for field in EDITABLE if before[field] != after[field]]
-    audit.record(
-        db,
-        actor,
-        "update",
-        "Patient",
-        patient.id,
-        patient_id=patient.id,
-        detail="changed: " + ", ".join(changed),
-    )
+    audit.record(db, actor, "update", "Patient", patient.id, patient_id=patient.id, detail=detail)
     return patient
 
 

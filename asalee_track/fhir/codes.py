@@ -31,8 +31,28 @@ ID_NAT_ST_OID = "urn:oid:1.2.250.1.71.4.2.2"  # idNatSt: "1" + FINESS
 RPPS_SYSTEM = "https://rpps.esante.gouv.fr"
 FINESS_SYSTEM = "https://finess.esante.gouv.fr"
 
+# FR Core (hl7.fhir.fr.core 2.x, input/fsh): profiles, the identity extensions and their code systems.
+FR_CORE = "https://hl7.fr/ig/fhir/core"
+FR_CORE_PROFILE = f"{FR_CORE}/StructureDefinition/"
+FR_CORE_IDENTITY_RELIABILITY = f"{FR_CORE}/StructureDefinition/fr-core-identity-reliability"
+FR_CORE_BIRTH_LIST_GIVEN_NAME = f"{FR_CORE}/StructureDefinition/fr-core-patient-birth-list-given-name"
+FR_CORE_INSEE_CODE = f"{FR_CORE}/StructureDefinition/fr-core-address-insee-code"
+FR_CORE_IDENTITY_STATUS = f"{FR_CORE}/CodeSystem/fr-core-cs-identity-status"
+FR_CORE_VALIDATION_MODE = f"{FR_CORE}/CodeSystem/fr-core-cs-mode-validation-identity"
+PATIENT_BIRTH_PLACE = "http://hl7.org/fhir/StructureDefinition/patient-birthPlace"
+INSEE_COMMUNE = "https://mos.esante.gouv.fr/NOS/TRE_R13-CommuneOM/FHIR/TRE-R13-CommuneOM"
+V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
+# The référentiel INS's four statuses → FR Core's codes, one for one (the code system defines PROV,
+# RECUP, VALI and QUAL with the RNIV's own definitions of provisoire, récupérée, validée, qualifiée).
+IDENTITY_STATUS_CODES = {
+    "provisoire": ("PROV", "Identité provisoire"),
+    "recuperee": ("RECUP", "Identité récupérée"),
+    "validee": ("VALI", "Identité validée"),
+    "qualifiee": ("QUAL", "Identité qualifiée"),
+}
+
 # This application's own namespaces, for values no standard terminology covers.
-LOCAL_PATIENT_ID = "urn:asalee-track:patient-local-id"
+LOCAL_PATIENT_ID = "urn:asalee-track:patient-local-id"  # + ":practice-<id>": one system per practice
 LOCAL_USER_ID = "urn:asalee-track:user"
 LOCAL_PATHWAY = "urn:asalee-track:pathway"
 LOCAL_MEASURE = "urn:asalee-track:measure"

@@ -197,11 +197,57 @@ def practitioner_role(user: User, practice_id: int) -> Resource:
     return resource
 
 
+def local_id_system(practice_id: int) -> str:
+    """Each practice numbers its files on its own: DOS-1001 of two practices are two patients."""
+    return f"{codes.LOCAL_PATIENT_ID}:practice-{practice_id}"
+
+
+def profile(name: str) -> str:
+    return codes.FR_CORE_PROFILE + name
+
+
+def is_qualified(row: Patient) -> bool:
+    """The INS may leave the practice only with a qualified identity (référentiel INS; FR Core keeps the
+    INS-NIR slice in fr-core-patient-ins), which also needs its birth place."""
+    return row.identity_status == "qualifiee" and bool(row.ins) and bool(row.birth_place_insee)
+
+
+def _identity_reliability(row: Patient) -> dict[str, Any]:
+    code, display = codes.IDENTITY_STATUS_CODES.get(
+        row.identity_status, codes.IDENTITY_STATUS_CODES["provisoire"]
+    )
+    parts: list[dict[str, Any]] = [
+        {"url": "identityStatus", "valueCoding": _coding(codes.FR_CORE_IDENTITY_STATUS, code, display)}
+    ]
+    if row.identity_validated_at and row.identity_document:
+        parts.append({"url": "validationDate", "valueDate": row.identity_validated_at.date().isoformat()})
+        parts.append(
+            {
+                "url": "validationMode",
+                "valueCoding": _coding(codes.FR_CORE_VALIDATION_MODE, row.identity_document),
+            }
+        )
+    return {"url": codes.FR_CORE_IDENTITY_RELIABILITY, "extension": parts}
+
+
+def _birth_place(insee: str) -> dict[str, Any]:
+    return {
+        "url": codes.PATIENT_BIRTH_PLACE,
+        "valueAddress": {
+            "extension": [
+                {"url": codes.FR_CORE_INSEE_CODE, "valueCoding": _coding(codes.INSEE_COMMUNE, insee)}
+            ]
+        },
+    }
+
+
 def patient(row: Patient) -> Resource:
+    """fr-core-patient always, with the identity status; fr-core-patient-ins and the INS-NIR only for a
+    qualified identity. The official name is the birth name with the first birth given name in `given`
+    and the whole list in the birth-list-given-name extension; the used name travels apart."""
+    qualified = is_qualified(row)
     identifiers: list[dict[str, Any]] = []
-    if row.ins:
-        # FR Core: INS-NIR only for a qualified identity. The app checks the key but does not track
-        # qualification (INSi teleservice) yet; see the report.
+    if qualified:
         identifiers.append(
             {
                 "use": "official",
@@ -214,23 +260,35 @@ def patient(row: Patient) -> Resource:
         identifiers.append(
             {
                 "use": "usual",
-                "system": codes.LOCAL_PATIENT_ID,
+                "type": {"coding": [_coding(codes.V2_0203, "PI", "Patient internal identifier")]},
+                "system": local_id_system(row.practice_id),
                 "value": row.local_id,
                 "assigner": ref("Organization", org_id(row.practice_id)),
             }
         )
+    profiles = [profile("fr-core-patient")] + ([profile("fr-core-patient-ins")] if qualified else [])
     resource: Resource = {
         "resourceType": "Patient",
         "id": row.id,
-        "meta": {"versionId": str(row.version), "lastUpdated": _dt(row.updated_at)},
+        "meta": {"versionId": str(row.version), "lastUpdated": _dt(row.updated_at), "profile": profiles},
     }
+    extensions = [_identity_reliability(row)]
+    if row.birth_place_insee:
+        extensions.insert(0, _birth_place(row.birth_place_insee))
+    resource["extension"] = extensions
     if identifiers:
         resource["identifier"] = identifiers
-    name: dict[str, Any] = {"use": "official", "family": row.family_name}
     given = row.given_names.split()
+    name: dict[str, Any] = {"use": "official", "family": row.family_name}
     if given:
-        name["given"] = given
-    resource["name"] = [name]
+        name["extension"] = [{"url": codes.FR_CORE_BIRTH_LIST_GIVEN_NAME, "valueString": row.given_names}]
+        name["given"] = given[:1] if qualified else given
+    names = [name]
+    if row.used_name or row.used_given_name:
+        used: dict[str, Any] = {"use": "usual", "family": row.used_name or row.family_name}
+        used["given"] = [row.used_given_name] if row.used_given_name else given[:1]
+        names.append(used)
+    resource["name"] = names
     if row.phone:
         resource["telecom"] = [{"system": "phone", "value": row.phone}]
     resource["gender"] = row.sex

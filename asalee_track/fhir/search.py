@@ -141,18 +141,20 @@ def _birthdate_condition(column: Any, raw: str) -> Any:
 # Patient
 
 
-def _identifier_condition(raw: str) -> Any:
+def _identifier_condition(raw: str, practice_id: int) -> Any:
+    """An INS finds a qualified identity only: the INS of any other is not shared, not even by a match."""
     table = sources.patient_t
     system, _, value = raw.rpartition("|")
     if not value:
         raise bad_request("identifier needs a value: system|value or value")
+    by_ins = (table.c.ins == normalise_nir(value)) & (table.c.identity_status == "qualifiee")
     if system == codes.INS_NIR_OID:
-        return table.c.ins == normalise_nir(value)
-    if system == codes.LOCAL_PATIENT_ID:
+        return by_ins
+    if system == mapping.local_id_system(practice_id):
         return table.c.local_id == value
     if system:
         return table.c.id == None  # noqa: E711 - an identifier system we never issue matches nothing
-    return or_(table.c.ins == normalise_nir(value), table.c.local_id == value)
+    return or_(by_ins, table.c.local_id == value)
 
 
 def _name_condition(raw: str) -> Any:
@@ -181,7 +183,7 @@ def patient_query(practice_id: int, params: Params) -> Select[Any]:
     for value in _values(params, "birthdate"):
         query = query.where(_birthdate_condition(table.c.birth_date, value))
     for value in _values(params, "identifier"):
-        query = query.where(or_(*(_identifier_condition(v) for v in value.split(","))))
+        query = query.where(or_(*(_identifier_condition(v, practice_id) for v in value.split(","))))
     return query
 
 

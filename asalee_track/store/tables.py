@@ -63,6 +63,18 @@ class Patient(SQLModel, table=True):
     local_id: str | None = Field(default=None, max_length=50)
     referring_gp_id: int | None = Field(default=None, foreign_key="app_user.id")
     phone: str | None = Field(default=None, max_length=30)
+    # Strict traits (référentiel INS): family_name is the birth name, given_names the list of birth given
+    # names, with birth_date, sex and the INSEE code of the birth place. The used names stay apart.
+    birth_place_insee: str | None = Field(default=None, max_length=5)
+    used_name: str | None = Field(default=None, max_length=100)
+    used_given_name: str | None = Field(default=None, max_length=100)
+    # Identity status (provisoire, recuperee, validee, qualifiee): only a qualified identity may carry
+    # its INS outside the practice. Who checked which identity document, and when.
+    identity_status: str = Field(default="provisoire", max_length=12)
+    identity_document: str | None = Field(default=None, max_length=8)
+    identity_validated_by_id: int | None = Field(default=None, foreign_key="app_user.id")
+    identity_validated_at: datetime | None = _when(default=None)  # type: ignore[assignment]
+    identity_recovered_at: datetime | None = _when(default=None)  # type: ignore[assignment]
     # Names folded (no accents, lower case) so that "helene" finds "Hélène" on any backend.
     search_key: str = Field(max_length=260)
     version: int = Field(default=1)

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from fhir.resources.R4B import get_fhir_model_class
 from sqlalchemy.engine import Engine
 
-from asalee_track.care import api_tokens
+from asalee_track.care import api_tokens, identity_status
 from asalee_track.store.db import transaction
 from asalee_track.store.tables import (
     Alert,
@@ -180,10 +180,33 @@ def add_record(
         return Record(patient, enrolment, made, observations)
 
 
+BIRTH_PLACE = "75056"  # Paris
+
+
+def qualify(engine: Engine, world: World, patient: Patient, birth_place: str = BIRTH_PLACE) -> Patient:
+    """Make an identity qualified as the référentiel INS does: recovered from INSi (through the seam an
+    INSi client would use), then checked on an identity card by the nurse."""
+    assert patient.ins, "a qualified identity has its INS"
+    answer = identity_status.InsiAnswer(
+        ins=patient.ins,
+        birth_name=patient.family_name,
+        birth_given_names=patient.given_names,
+        birth_date=patient.birth_date,
+        sex=patient.sex,
+        birth_place_insee=birth_place,
+    )
+    nurse = world.actor(world.nurse, world.practice if patient.practice_id == world.practice.id else None)
+    with transaction(engine) as db:
+        identity_status.record_insi_answer(db, nurse, patient.id, answer)
+        return identity_status.validate_on_document(
+            db, nurse, patient.id, {"document": "CN", "confirm": "yes"}
+        )
+
+
 @pytest.fixture
 def record(engine: Engine, world: World, make_patient):  # type: ignore[no-untyped-def]
-    """A home-practice patient with a diabetes pathway and two sessions."""
-    patient = make_patient(referring_gp_id=str(world.gp.id), local_id="DOS-42")
+    """A home-practice patient, identity qualified, with a diabetes pathway and two sessions."""
+    patient = qualify(engine, world, make_patient(referring_gp_id=str(world.gp.id), local_id="DOS-42"))
     return add_record(engine, world, patient)
 
 

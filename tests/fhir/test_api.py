@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from asalee_track.fhir import bundles
 from asalee_track.store.db import transaction
 from asalee_track.store.tables import ApiToken, AuditEvent
-from tests.fhir.conftest import auth, new_token, validate
+from tests.fhir.conftest import auth, new_token, qualify, validate
 
 
 def assert_outcome(response, status: int) -> dict:  # type: ignore[no-untyped-def]
@@ -83,8 +83,8 @@ def test_everything_returns_a_self_contained_searchset(client, record, token) ->
     assert all(e["fullUrl"].startswith("http://testserver/fhir/") for e in body["entry"])
 
 
-def test_patient_search_by_name_birthdate_and_identifier(client, make_patient, token, world) -> None:
-    helene = make_patient()
+def test_patient_search_by_name_birthdate_and_identifier(client, make_patient, token, world, engine) -> None:
+    helene = qualify(engine, world, make_patient())
     make_patient(
         family_name="Moreau",
         given_names="Jérôme",
@@ -108,8 +108,16 @@ def test_patient_search_by_name_birthdate_and_identifier(client, make_patient, t
     assert len(ids("birthdate=ge1950-01-01")) == 2
     assert ids("birthdate=gt1957-07-01&name=moreau") != [helene.id]
     assert ids("identifier=urn:oid:1.2.250.1.213.1.4.8|257077512345669") == [helene.id]
-    assert ids("identifier=urn:asalee-track:patient-local-id|DOS-7") != [helene.id]
+    local_system = f"urn:asalee-track:patient-local-id:practice-{world.practice.id}"
+    assert ids(f"identifier={local_system}|DOS-7") != [helene.id]
+    assert len(ids(f"identifier={local_system}|DOS-7")) == 1
     assert ids("identifier=http://other.system|257077512345669") == []
+
+
+def test_an_ins_finds_a_qualified_identity_only(client, make_patient, token) -> None:
+    """A match would tell the caller whose INS it is: a provisional identity keeps its INS in the practice."""
+    make_patient()
+    assert client.get("/fhir/Patient?identifier=257077512345669", headers=auth(token)).json()["total"] == 0
 
 
 def test_search_pages_with_total_and_next(client, make_patient, token) -> None:

@@ -81,8 +81,18 @@ def test_patient_identifiers_and_references(engine: Engine, record, world) -> No
         "code": "INS-NIR",
         "display": "NIR définitif",
     }
-    assert patient["identifier"][1]["value"] == "DOS-42"
-    assert patient["name"] == [{"use": "official", "family": "Lefèvre", "given": ["Hélène"]}]
+    local = patient["identifier"][1]
+    assert local["value"] == "DOS-42"
+    assert local["type"]["coding"][0]["code"] == "PI"
+    assert local["system"] == f"urn:asalee-track:patient-local-id:practice-{world.practice.id}"
+    assert patient["name"] == [
+        {
+            "use": "official",
+            "family": "Lefèvre",
+            "given": ["Hélène"],
+            "extension": [{"url": codes.FR_CORE_BIRTH_LIST_GIVEN_NAME, "valueString": "Hélène"}],
+        }
+    ]
     assert patient["birthDate"] == "1957-07-01" and patient["gender"] == "female"
     assert patient["generalPractitioner"] == [
         {"reference": f"PractitionerRole/role-{world.gp.id}-{world.practice.id}"}
@@ -247,6 +257,17 @@ def demo_engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     engine.dispose()
 
 
+def test_only_some_demo_identities_are_qualified_and_only_they_export_an_ins(demo_engine: Engine) -> None:
+    with Session(demo_engine) as db:
+        rows = list(db.exec(select(Patient)).all())
+    statuses = {row.identity_status for row in rows}
+    assert statuses == {"provisoire", "recuperee", "validee", "qualifiee"}
+    for row in rows:
+        exported = mapping.patient(row)
+        has_ins = any(i["system"] == codes.INS_NIR_OID for i in exported.get("identifier", []))
+        assert has_ins == (row.identity_status == "qualifiee")
+
+
 def test_every_resource_of_the_demo_practice_is_valid(demo_engine: Engine) -> None:
     with Session(demo_engine) as db:
         practice = db.exec(select(Practice)).one()
@@ -306,6 +327,8 @@ def patient_rows(draw: st.DrawFn) -> Patient:
         ),
         referring_gp_id=draw(st.one_of(st.none(), st.integers(1, 10_000))),
         phone=draw(st.one_of(st.none(), st.just("05 49 12 34 56"))),
+        birth_place_insee="2A004" if department == "2A" else f"{department}056",
+        identity_status=draw(st.sampled_from(["provisoire", "recuperee", "validee", "qualifiee"])),
         search_key="x",
         version=draw(st.integers(1, 50)),
         updated_at=updated,
@@ -318,8 +341,8 @@ def test_random_patients_map_to_valid_resources(row: Patient) -> None:
     resource = mapping.patient(row)
     parsed = validate(resource)
     assert parsed.id == row.id
-    if row.ins:
-        assert resource["identifier"][0]["system"] == codes.INS_NIR_OID
+    systems = [i["system"] for i in resource.get("identifier", [])]
+    assert (codes.INS_NIR_OID in systems) == (row.identity_status == "qualifiee" and row.ins is not None)
 
 
 MEASURES = [m for m in CATALOG.measures.values()]

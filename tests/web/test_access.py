@@ -33,6 +33,8 @@ ROUTES = {
     ("GET", "/patients/{patient_id}"): "clinical",
     ("GET", "/patients/{patient_id}/edit"): "clinical",
     ("POST", "/patients/{patient_id}"): "clinical",
+    ("GET", "/patients/{patient_id}/identity"): "clinical",
+    ("POST", "/patients/{patient_id}/identity"): "clinical",
     ("GET", "/patients/{patient_id}/enrol"): "clinical",
     ("POST", "/patients/{patient_id}/enrolments"): "clinical",
     ("POST", "/enrolments/{enrolment_id}/status"): "clinical",

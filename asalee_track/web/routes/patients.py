@@ -3,9 +3,10 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from asalee_track.care import accounts, concertation, enrolment, labs, patients, sessions
+from asalee_track.care import accounts, concertation, enrolment, identity_status, labs, patients, sessions
 from asalee_track.care.errors import Invalid
 from asalee_track.protocols import ProtocolSet
+from asalee_track.store.tables import Patient
 from asalee_track.web.deps import Clinician, DbSession, Protocols
 from asalee_track.web.rendering import field_errors, is_htmx, render
 
@@ -94,6 +95,8 @@ def patient_page(
             "timeline": timeline,
             "discussions": concertation.for_patient(db, actor, patient.id),
             "errors": errors or {},
+            "identity_labels": identity_status.LABELS,
+            "documents": identity_status.DOCUMENTS,
         },
         status_code,
     )
@@ -122,4 +125,39 @@ async def update_patient(request: Request, db: DbSession, actor: Clinician, pati
         patient = patients.update(db, actor, patient_id, values)
     except Invalid as refused:
         return _form_page(request, db, actor, values, field_errors(request, refused), patient_id, 422)
+    return RedirectResponse(f"/patients/{patient.id}", status_code=303)
+
+
+def _identity_page(
+    request: Request,
+    patient: Patient,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Response:
+    context = {
+        "patient": patient,
+        "values": values,
+        "errors": errors,
+        "documents": identity_status.DOCUMENTS,
+        "statuses": identity_status.LABELS,
+    }
+    return render(request, "patients/identity.html", context, status_code)
+
+
+@router.get("/{patient_id}/identity")
+def identity_form(request: Request, db: DbSession, actor: Clinician, patient_id: str) -> Response:
+    patient = patients.get(db, actor, patient_id)
+    return _identity_page(request, patient, {"birth_place_insee": patient.birth_place_insee or ""}, {})
+
+
+@router.post("/{patient_id}/identity")
+async def validate_identity(request: Request, db: DbSession, actor: Clinician, patient_id: str) -> Response:
+    form = await request.form()
+    values = {field: str(form.get(field, ""))[:100] for field in ("document", "birth_place_insee", "confirm")}
+    try:
+        patient = identity_status.validate_on_document(db, actor, patient_id, values)
+    except Invalid as refused:
+        patient = patients.scoped_patient(db, actor, patient_id)
+        return _identity_page(request, patient, values, field_errors(request, refused), 422)
     return RedirectResponse(f"/patients/{patient.id}", status_code=303)
