@@ -71,6 +71,25 @@ def create_practice(
     return practice
 
 
+def rpps_problem(
+    db: Session, rpps: str | None, practice_ids: list[int]
+) -> tuple[str, dict[str, object]] | None:
+    """An RPPS number is 11 digits and names one person: two members of a practice cannot share it
+    (their Practitioner resources would merge in any directory that keys on it)."""
+    if rpps is None:
+        return None
+    if not (len(rpps) == 11 and rpps.isdigit()):
+        return (N_("An RPPS number has 11 digits."), {})
+    taken = db.exec(
+        select(User.id)
+        .join(Membership, col(Membership.user_id) == User.id)
+        .where(User.rpps == rpps, col(Membership.practice_id).in_(practice_ids))
+    ).first()
+    if taken is not None:
+        return (N_("This RPPS number is already used by a member of this practice."), {})
+    return None
+
+
 def create_user(
     db: Session,
     email: str,
@@ -92,6 +111,10 @@ def create_user(
         errors["email"] = (N_("Enter a valid email address."), {})
     elif db.exec(select(User).where(User.email == email)).first():
         errors["email"] = (N_("This email address is already used."), {})
+    rpps = (rpps or "").strip() or None
+    problem = rpps_problem(db, rpps, practice_ids)
+    if problem:
+        errors["rpps"] = problem
     if errors:
         raise Invalid(errors)
     user = User(

@@ -19,7 +19,7 @@ from asalee_track.store.tables import Alert, Patient, Practice, User
 DEMO_PASSWORD = "demo-asalee-2026"
 POITIERS = "86194"  # INSEE code of the commune, for demo patients born there
 TEAM = (
-    ("infirmiere@demo.asalee.fr", "Claire Martin", "nurse", None),
+    ("infirmiere@demo.asalee.fr", "Claire Martin", "nurse", "10102345678"),
     ("medecin@demo.asalee.fr", "Dr Paul Lefèvre", "gp", "10003456789"),
     ("medecin2@demo.asalee.fr", "Dr Amina Benali", "gp", "10009876543"),
     ("admin@demo.asalee.fr", "Sophie Admin", "admin", None),

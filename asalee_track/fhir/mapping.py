@@ -78,6 +78,11 @@ def role_ref(user_id: int, practice_id: int) -> dict[str, str]:
     return {"reference": f"PractitionerRole/role-{user_id}-{practice_id}"}
 
 
+def profile(name: str) -> str:
+    """An FR Core profile's canonical URL, for meta.profile."""
+    return codes.FR_CORE_PROFILE + name
+
+
 def _dt(moment: datetime) -> str:
     """Stored times are timezone-aware UTC (store.types.UTCDateTime): FHIR requires the offset."""
     return moment.isoformat()
@@ -133,7 +138,12 @@ def organization(practice: Practice) -> Resource:
                 "value": practice.finess,
             }
         )
-    resource: Resource = {"resourceType": "Organization", "id": org_id(practice.id or 0), "active": True}
+    resource: Resource = {
+        "resourceType": "Organization",
+        "id": org_id(practice.id or 0),
+        "meta": {"profile": [profile("fr-core-organization")]},
+        "active": True,
+    }
     if identifiers:
         resource["identifier"] = identifiers
     resource["name"] = practice.name
@@ -142,27 +152,33 @@ def organization(practice: Practice) -> Resource:
     return resource
 
 
+# Titles of practice (RASS civilité d'exercice, JDV J79): FR Core puts them in HumanName.suffix.
+_TITLES = {"dr": "DR", "pr": "PR"}
+
+
 def _human_name(display_name: str) -> dict[str, Any]:
-    """Users have one display name; "Dr" is kept apart as a prefix, the rest as the name's text."""
+    """Users have one display name; a leading "Dr"/"Pr" becomes FR Core's suffix DR/PR, the last word the
+    family name, the rest the given names, and the whole stays as the text."""
     words = display_name.split()
-    if words and words[0].rstrip(".").lower() in ("dr", "pr"):
-        rest = " ".join(words[1:])
-        name: dict[str, Any] = {"use": "usual", "text": display_name, "prefix": [words[0]]}
-        if len(words) > 2:
-            name["family"] = words[-1]
-            name["given"] = words[1:-1]
-        elif rest:
-            name["family"] = rest
-        return name
-    name = {"use": "usual", "text": display_name}
-    if len(words) >= 2:
+    title = _TITLES.get(words[0].rstrip(".").lower()) if words else None
+    if title:
+        words = words[1:]
+    name: dict[str, Any] = {"use": "usual", "text": display_name}
+    if words:
         name["family"] = words[-1]
+    if len(words) >= 2:
         name["given"] = words[:-1]
+    if title:
+        name["suffix"] = [title]
     return name
 
 
 def practitioner(user: User) -> Resource:
-    resource: Resource = {"resourceType": "Practitioner", "id": prac_id(user.id or 0)}
+    resource: Resource = {
+        "resourceType": "Practitioner",
+        "id": prac_id(user.id or 0),
+        "meta": {"profile": [profile("fr-core-practitioner")]},
+    }
     if user.rpps:
         resource["identifier"] = [
             {
@@ -187,6 +203,7 @@ def practitioner_role(user: User, practice_id: int) -> Resource:
     resource: Resource = {
         "resourceType": "PractitionerRole",
         "id": role_id(user.id or 0, practice_id),
+        "meta": {"profile": [profile("fr-core-practitioner-role")]},
         "active": bool(user.active),
         "practitioner": ref("Practitioner", prac_id(user.id or 0)),
         "organization": ref("Organization", org_id(practice_id)),
@@ -200,10 +217,6 @@ def practitioner_role(user: User, practice_id: int) -> Resource:
 def local_id_system(practice_id: int) -> str:
     """Each practice numbers its files on its own: DOS-1001 of two practices are two patients."""
     return f"{codes.LOCAL_PATIENT_ID}:practice-{practice_id}"
-
-
-def profile(name: str) -> str:
-    return codes.FR_CORE_PROFILE + name
 
 
 def is_qualified(row: Patient) -> bool:
@@ -531,6 +544,28 @@ _CATEGORIES = {
 }
 
 
+# FR Core vital-sign profiles (on the FHIR vital signs ones) our measures meet: LOINC code, category
+# vital-signs, a UCUM quantity. Blood pressure is stored as two observations, not the 85354-9 panel the
+# FR Core BP profile asks for, so it declares none.
+VITAL_SIGN_PROFILES = {
+    "29463-7": "fr-core-observation-body-weight",
+    "8302-2": "fr-core-observation-body-height",
+    "39156-5": "fr-core-observation-bmi",
+    "8867-4": "fr-core-observation-heartrate",
+    "59408-5": "fr-core-observation-saturation-oxygen",
+}
+# The FHIR oxygen saturation profile also asks for the generic 2708-6 coding beside the pulse oximetry one.
+_ALSO_REQUIRED = {"59408-5": "2708-6"}
+
+
+def vital_sign_profile(coding: list[dict[str, str]]) -> str | None:
+    loinc = [c["code"] for c in coding if c.get("system") == codes.LOINC]
+    if not loinc or loinc[0] not in VITAL_SIGN_PROFILES:
+        return None
+    also = _ALSO_REQUIRED.get(loinc[0])
+    return VITAL_SIGN_PROFILES[loinc[0]] if also is None or also in loinc else None
+
+
 def _value_system(stored: str | None) -> str:
     if not stored:
         return codes.LOCAL_CODES
@@ -576,6 +611,10 @@ def observation(
         resource["dataAbsentReason"] = {
             "coding": [_coding("http://terminology.hl7.org/CodeSystem/data-absent-reason", "unknown")]
         }
+    if measure is not None and measure.category == "vital-signs" and "valueQuantity" in resource:
+        vital = vital_sign_profile(resource["code"]["coding"])
+        if vital:
+            resource["meta"] = {"profile": [profile(vital)]}
     if row.original_unit and row.original_unit != row.unit and row.original_value:
         resource["note"] = [{"text": f"Entered as {row.original_value} {row.original_unit}"}]
     if row.computed:

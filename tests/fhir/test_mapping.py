@@ -283,7 +283,9 @@ def test_every_resource_of_the_demo_practice_is_valid(demo_engine: Engine) -> No
             Bundle.model_validate(bundle)
             assert_references_resolve(bundle)
     assert total > 12 * 5
-    gp = next(p for p in practitioners if p.get("identifier"))
+    nurse = next(p for p in practitioners if "suffix" not in p["name"][0])
+    assert nurse["identifier"][1]["value"] == "10102345678"  # nurses carry their RPPS too
+    gp = next(p for p in practitioners if p["name"][0].get("suffix") == ["DR"])
     assert gp["identifier"][0]["system"] == "urn:oid:1.2.250.1.71.4.2.1"
     assert gp["identifier"][0]["value"] == "810003456789"
     assert gp["identifier"][0]["type"]["coding"][0]["code"] == "IDNPS"
@@ -293,7 +295,8 @@ def test_every_resource_of_the_demo_practice_is_valid(demo_engine: Engine) -> No
         "system": "https://rpps.esante.gouv.fr",
         "value": "10003456789",
     }
-    assert gp["name"][0]["prefix"] == ["Dr"]
+    assert gp["name"][0]["suffix"] == ["DR"] and "prefix" not in gp["name"][0]
+    assert gp["meta"]["profile"] == [f"{codes.FR_CORE_PROFILE}fr-core-practitioner"]
 
 
 # ---------------------------------------------------------------------------------------------------
