@@ -3,6 +3,7 @@
 from typing import Any
 
 from asalee_track import __version__
+from asalee_track.fhir import reads
 
 BULK = "http://hl7.org/fhir/uv/bulkdata"
 SEARCH_PARAMS: dict[str, list[tuple[str, str, str]]] = {
@@ -25,11 +26,43 @@ SEARCH_PARAMS: dict[str, list[tuple[str, str, str]]] = {
 }
 
 
+_COMMON = {
+    "_id": ("token", "Logical id; comma for OR"),
+    "patient": ("reference", "The patient (Patient/id or id)"),
+    "subject": ("reference", "Same as patient"),
+}
+
+
+def search_params(resource_type: str) -> list[tuple[str, str, str]]:
+    if resource_type in SEARCH_PARAMS:
+        return SEARCH_PARAMS[resource_type]
+    return [(name, *_COMMON[name]) for name in reads.search_params(resource_type)]
+
+
 def _search_params(resource_type: str) -> list[dict[str, str]]:
     return [
         {"name": name, "type": kind, "documentation": text}
-        for name, kind, text in SEARCH_PARAMS[resource_type]
+        for name, kind, text in search_params(resource_type)
     ]
+
+
+def _resource(resource_type: str) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "type": resource_type,
+        "interaction": [{"code": "read"}, {"code": "search-type"}],
+        "searchParam": _search_params(resource_type),
+    }
+    if resource_type in reads.ADMIN_ONLY:
+        entry["documentation"] = "The practice's audit trail: administrators and API clients only."
+    if resource_type == "Patient":
+        entry["operation"] = [
+            {
+                "name": "everything",
+                "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
+            },
+            {"name": "export", "definition": f"{BULK}/OperationDefinition/patient-export"},
+        ]
+    return entry
 
 
 def capability_statement(base: str, date: str) -> dict[str, Any]:
@@ -54,23 +87,7 @@ def capability_statement(base: str, date: str) -> dict[str, Any]:
                     "data of another practice answers 404."
                 },
                 "resource": [
-                    {
-                        "type": "Patient",
-                        "interaction": [{"code": "read"}, {"code": "search-type"}],
-                        "searchParam": _search_params("Patient"),
-                        "operation": [
-                            {
-                                "name": "everything",
-                                "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
-                            },
-                            {"name": "export", "definition": f"{BULK}/OperationDefinition/patient-export"},
-                        ],
-                    },
-                    {
-                        "type": "Observation",
-                        "interaction": [{"code": "search-type"}],
-                        "searchParam": _search_params("Observation"),
-                    },
+                    *(_resource(t) for t in reads.READABLE),
                     {
                         "type": "Group",
                         "documentation": "One group per practice, id practice-<practice id>; export only.",

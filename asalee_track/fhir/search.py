@@ -43,13 +43,13 @@ class Page:
     count: int
 
 
-def _values(params: Params, name: str) -> list[str]:
+def values(params: Params, name: str) -> list[str]:
     return [value for key, value in params if key == name and value != ""]
 
 
-def _paging(params: Params) -> tuple[int, int]:
+def paging(params: Params) -> tuple[int, int]:
     def number(name: str, default: int) -> int:
-        raw = _values(params, name)
+        raw = values(params, name)
         if not raw:
             return default
         value = parse_int(raw[-1], 0, MAX_ID)
@@ -176,19 +176,19 @@ def patient_query(practice_id: int, params: Params) -> Select[Any]:
     check_known(params, PATIENT_PARAMS)
     table = sources.patient_t
     query = select(table).where(table.c.practice_id == practice_id)
-    for value in _values(params, "_id"):
+    for value in values(params, "_id"):
         query = query.where(table.c.id.in_(value.split(",")))
-    for value in _values(params, "name"):
+    for value in values(params, "name"):
         query = query.where(*_name_condition(value))
-    for value in _values(params, "birthdate"):
+    for value in values(params, "birthdate"):
         query = query.where(_birthdate_condition(table.c.birth_date, value))
-    for value in _values(params, "identifier"):
+    for value in values(params, "identifier"):
         query = query.where(or_(*(_identifier_condition(v, practice_id) for v in value.split(","))))
     return query
 
 
 def search_patients(conn: Connection, practice_id: int, params: Params) -> Page:
-    count, offset = _paging(params)
+    count, offset = paging(params)
     query = patient_query(practice_id, params)
     total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     table = sources.patient_t
@@ -202,7 +202,7 @@ def search_patients(conn: Connection, practice_id: int, params: Params) -> Page:
 # Observation
 
 
-def _patient_id(raw: str) -> str:
+def patient_reference(raw: str) -> str:
     return raw.removeprefix("Patient/").rsplit("/Patient/", 1)[-1]
 
 
@@ -230,12 +230,12 @@ def observation_query(practice_id: int, params: Params, catalog: Catalog) -> tup
     check_known(params, OBSERVATION_PARAMS)
     table = sources.observation_t
     query = sources.observation_query(sources.Scope(practice_id))
-    patient_ids = [_patient_id(v) for name in ("patient", "subject") for v in _values(params, name)]
+    patient_ids = [patient_reference(v) for name in ("patient", "subject") for v in values(params, name)]
     for value in patient_ids:
         query = query.where(table.c.patient_id == value)
-    for value in _values(params, "code"):
+    for value in values(params, "code"):
         query = query.where(_code_condition(value, catalog))
-    for value in _values(params, "date"):
+    for value in values(params, "date"):
         query = query.where(date_condition(table.c.effective_at, value))
     return query, patient_ids
 
@@ -243,7 +243,7 @@ def observation_query(practice_id: int, params: Params, catalog: Catalog) -> tup
 def search_observations(
     conn: Connection, practice_id: int, params: Params, catalog: Catalog
 ) -> tuple[Page, list[str]]:
-    count, offset = _paging(params)
+    count, offset = paging(params)
     query, patient_ids = observation_query(practice_id, params, catalog)
     total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     table = sources.observation_t

@@ -22,7 +22,7 @@ from sqlmodel import Session
 from asalee_track.care import api_tokens
 from asalee_track.care.errors import Forbidden, Invalid, NotFound
 from asalee_track.config import Settings
-from asalee_track.fhir import bulk, bundles, search, sources
+from asalee_track.fhir import bulk, bundles, reads, search, sources
 from asalee_track.fhir.access import Principal, record
 from asalee_track.fhir.capability import capability_statement
 from asalee_track.fhir.catalog import Catalog, load_catalog
@@ -286,6 +286,58 @@ def export_file(request: Request, job_id: str, file_name: str, db: DbSession, ca
     return FileResponse(
         path, media_type=bulk.NDJSON, filename=file_name, content_disposition_type="attachment"
     )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Every other readable type: read by id, search (by patient). Declared last: the paths above win.
+
+
+def _may_read(db: Session, caller: Principal, resource_type: str) -> None:
+    if resource_type not in reads.READABLE:
+        raise FhirError(404, "not-supported", f"{resource_type[:64]} is not served here; see /fhir/metadata")
+    if resource_type in reads.ADMIN_ONLY:
+        if not (caller.is_client or caller.role == "admin"):
+            record(
+                db,
+                caller,
+                "denied",
+                resource_type,
+                outcome="failure",
+                detail="FHIR: audit trail is for admins",
+            )
+            raise FhirError(403, "forbidden", "The audit trail is for the practice's administrators")
+    elif not caller.can_read:
+        raise FhirError(403, "forbidden", "Reading patient records is for nurses, GPs and API clients")
+
+
+@router.get("/{resource_type}/{resource_id}")
+def read_resource(
+    request: Request, resource_type: str, resource_id: str, db: DbSession, caller: Caller, catalog: CatalogDep
+) -> Response:
+    _may_read(db, caller, resource_type)
+    try:
+        found = reads.read(db.connection(), caller.practice_id, resource_type, resource_id, catalog)
+    except reads.Missing:
+        record(db, caller, "denied", resource_type, resource_id[:64], outcome="not-found")
+        raise not_found(f"{resource_type}/{resource_id[:64]} is not known in this practice") from None
+    record(db, caller, "read", resource_type, resource_id, patient_id=found.patient_id, detail="FHIR read")
+    return FhirResponse(found.resource)
+
+
+@router.get("/{resource_type}")
+def search_resources(
+    request: Request, resource_type: str, db: DbSession, caller: Caller, catalog: CatalogDep
+) -> Response:
+    _may_read(db, caller, resource_type)
+    params = _params(request)
+    page, patient_ids = reads.search(db.connection(), caller.practice_id, resource_type, params, catalog)
+    detail = f"FHIR {resource_type} search: {page.total} found"
+    if patient_ids and page.total:
+        for patient_id in patient_ids:
+            record(db, caller, "read", resource_type, patient_id=patient_id[:36], detail=detail)
+    else:
+        record(db, caller, "search", resource_type, detail=detail)
+    return FhirResponse(search.searchset(page, base_url(request), resource_type, params))
 
 
 # ---------------------------------------------------------------------------------------------------
