@@ -97,16 +97,6 @@ def bundle(
     return result
 
 
-def everything(
-    conn: Connection, practice_id: int, patient_id: str, catalog: Catalog, base: str, self_url: str
-) -> Resource:
-    """`Patient/{id}/$everything`: a searchset (as the operation defines), the patient as the match."""
-    resources = patient_record(conn, practice_id, patient_id, catalog)
-    result = bundle("searchset", [], base, total=len(resources), links={"self": self_url})
-    result["entry"] = [entry(r, base, "match" if i == 0 else "include") for i, r in enumerate(resources)]
-    return result
-
-
 def patient_collection(
     conn: Connection, practice_id: int, patient_id: str, catalog: Catalog, base: str
 ) -> Resource:

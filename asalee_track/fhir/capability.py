@@ -3,7 +3,7 @@
 from typing import Any
 
 from asalee_track import __version__
-from asalee_track.fhir import reads
+from asalee_track.fhir import controls, reads
 
 BULK = "http://hl7.org/fhir/uv/bulkdata"
 SEARCH_PARAMS: dict[str, list[tuple[str, str, str]]] = {
@@ -39,10 +39,13 @@ def search_params(resource_type: str) -> list[tuple[str, str, str]]:
     return [(name, *_COMMON[name]) for name in reads.search_params(resource_type)]
 
 
+LAST_UPDATED = ("_lastUpdated", "date", "When the resource last changed (meta.lastUpdated), with prefixes")
+
+
 def _search_params(resource_type: str) -> list[dict[str, str]]:
     return [
         {"name": name, "type": kind, "documentation": text}
-        for name, kind, text in search_params(resource_type)
+        for name, kind, text in [*search_params(resource_type), LAST_UPDATED]
     ]
 
 
@@ -52,6 +55,10 @@ def _resource(resource_type: str) -> dict[str, Any]:
         "interaction": [{"code": "read"}, {"code": "search-type"}],
         "searchParam": _search_params(resource_type),
     }
+    if controls.include_names(resource_type):
+        entry["searchInclude"] = controls.include_names(resource_type)
+    if controls.revinclude_names(resource_type):
+        entry["searchRevInclude"] = controls.revinclude_names(resource_type)
     if resource_type in reads.ADMIN_ONLY:
         entry["documentation"] = "The practice's audit trail: administrators and API clients only."
     if resource_type == "Patient":
@@ -80,7 +87,11 @@ def capability_statement(base: str, date: str) -> dict[str, Any]:
         "rest": [
             {
                 "mode": "server",
-                "documentation": "Read-only. Paging with _count and _offset.",
+                "documentation": "Read-only. Search by GET or POST [type]/_search; paging with _count and"
+                " _offset; _sort, _summary=count, _total, _elements, _include, _revinclude; unknown"
+                " parameters are refused (400) unless the request says Prefer: handling=lenient. JSON only"
+                " (XML: 406). Reads carry ETag and Last-Modified and honour If-None-Match (304); HEAD"
+                " wherever GET.",
                 "security": {
                     "description": "Authorization: Bearer <API token>, one practice per token (created by "
                     "the practice administrator under /admin/tokens), or a logged-in user's session. Patient "

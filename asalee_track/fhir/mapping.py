@@ -83,6 +83,17 @@ def profile(name: str) -> str:
     return codes.FR_CORE_PROFILE + name
 
 
+def stamp(resource: Resource, last_updated: datetime, version: str | None = None) -> Resource:
+    """meta.lastUpdated and meta.versionId, kept beside any declared profile. Rows without a version
+    counter take their last change (in microseconds) as version: it changes exactly when they do."""
+    meta = resource.setdefault("meta", {})
+    meta["versionId"] = version or str(int(last_updated.timestamp() * 1_000_000))
+    meta["lastUpdated"] = _dt(last_updated)
+    if "profile" in meta:
+        meta["profile"] = meta.pop("profile")  # keep the usual order: versionId, lastUpdated, profile
+    return resource
+
+
 def _dt(moment: datetime) -> str:
     """Stored times are timezone-aware UTC (store.types.UTCDateTime): FHIR requires the offset."""
     return moment.isoformat()
@@ -509,7 +520,6 @@ def encounter(session: CareSession, conditions: Mapping[str, str] | None = None)
     resource: Resource = {
         "resourceType": "Encounter",
         "id": session.id,
-        "meta": {"versionId": str(session.version)},
         "status": "entered-in-error" if error else "finished",
         # A phone follow-up is a virtual encounter (VR); the others happen at the practice (AMB).
         "class": _coding(codes.V3_ACT_CODE, "VR", "virtual")

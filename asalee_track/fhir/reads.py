@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from asalee_track.fhir import mapping, sources
 from asalee_track.fhir.catalog import Catalog
 from asalee_track.fhir.mapping import Resource
-from asalee_track.fhir.search import Page, Params, check_known, paging, patient_reference, values
+from asalee_track.fhir.search import Params, check_known, patient_reference, values
 
 # The patient's compartment: searchable by `patient` (and `subject` where the resource has one).
 COMPARTMENT = (
@@ -211,7 +211,7 @@ def _audit_event(conn: Connection, practice_id: int, resource_id: str) -> Found:
         .where(audit.c.id == int(number), audit.c.practice_id == practice_id)
     )
     row = _one(conn, query)
-    return Found(mapping.audit_event(row, row.u_role, row.u_name), row.patient_id)
+    return Found(sources.audit_event(row), row.patient_id)
 
 
 def read(conn: Connection, practice_id: int, resource_type: str, resource_id: str, catalog: Catalog) -> Found:
@@ -249,11 +249,11 @@ def search_params(resource_type: str) -> tuple[str, ...]:
 
 def search(
     conn: Connection, practice_id: int, resource_type: str, params: Params, catalog: Catalog
-) -> tuple[Page, list[str]]:
+) -> tuple[list[Resource], list[str]]:
     """`patient` (or `subject`) narrows to one patient's compartment, `_id` to listed ids; both repeat
-    as AND, and a comma is OR within one. Returns the page and the patients named (audited)."""
+    as AND, and a comma is OR within one. Returns every match, unpaged (controls.page sorts and pages
+    them), and the patients named (audited)."""
     check_known(params, search_params(resource_type))
-    count, offset = paging(params)
     patients = [
         patient_reference(v)
         for name in ("patient", "subject")
@@ -266,4 +266,4 @@ def search(
     else:
         resources = stream(conn, practice_id, resource_type, catalog, patients[0] if patients else None)
     matches = [r for r in resources if all(r["id"] in ids for ids in wanted_ids)]
-    return Page(matches[offset : offset + count], len(matches), offset, count), list(dict.fromkeys(patients))
+    return matches, list(dict.fromkeys(patients))

@@ -32,7 +32,19 @@ PREFIXES = ("eq", "ne", "ge", "le", "gt", "lt", "sa", "eb", "ap")
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(T[0-9:.]+(?:Z|[+-]\d{2}:\d{2})?)?)?)?$")
 PATIENT_PARAMS = ("name", "birthdate", "identifier", "_id")
 OBSERVATION_PARAMS = ("patient", "subject", "code", "date")
-CONTROL_PARAMS = ("_count", "_offset", "_format")
+# Paging and the result parameters (controls.py) every search accepts beside its own.
+CONTROL_PARAMS = (
+    "_count",
+    "_offset",
+    "_format",
+    "_sort",
+    "_summary",
+    "_total",
+    "_elements",
+    "_include",
+    "_revinclude",
+    "_lastUpdated",
+)
 
 
 @dataclass(frozen=True)
@@ -184,7 +196,20 @@ def patient_query(practice_id: int, params: Params) -> Select[Any]:
         query = query.where(_birthdate_condition(table.c.birth_date, value))
     for value in values(params, "identifier"):
         query = query.where(or_(*(_identifier_condition(v, practice_id) for v in value.split(","))))
+    for value in values(params, "_lastUpdated"):
+        query = query.where(date_condition(table.c.updated_at, value))
     return query
+
+
+def _order(params: Params, columns: dict[str, Any], default: list[Any]) -> list[Any]:
+    """`_sort=a,-b` over the columns a search can sort on (unknown names were refused by controls)."""
+    order = []
+    for value in values(params, "_sort"):
+        for name in value.split(","):
+            column = columns.get(name.strip().removeprefix("-"))
+            if column is not None:
+                order.append(column.desc() if name.strip().startswith("-") else column.asc())
+    return [*order, *default]
 
 
 def search_patients(conn: Connection, practice_id: int, params: Params) -> Page:
@@ -192,9 +217,15 @@ def search_patients(conn: Connection, practice_id: int, params: Params) -> Page:
     query = patient_query(practice_id, params)
     total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     table = sources.patient_t
-    rows = conn.execute(
-        query.order_by(table.c.search_key, table.c.birth_date, table.c.id).offset(offset).limit(count)
-    )
+    columns = {
+        "_id": table.c.id,
+        "_lastUpdated": table.c.updated_at,
+        "family": table.c.family_name,
+        "name": table.c.search_key,
+        "birthdate": table.c.birth_date,
+    }
+    order = _order(params, columns, [table.c.search_key, table.c.birth_date, table.c.id])
+    rows = conn.execute(query.order_by(*order).offset(offset).limit(count))
     return Page([mapping.patient(row) for row in rows], total, offset, count)
 
 
@@ -237,6 +268,8 @@ def observation_query(practice_id: int, params: Params, catalog: Catalog) -> tup
         query = query.where(_code_condition(value, catalog))
     for value in values(params, "date"):
         query = query.where(date_condition(table.c.effective_at, value))
+    for value in values(params, "_lastUpdated"):
+        query = query.where(date_condition(sources.session_t.c.updated_at, value))
     return query, patient_ids
 
 
@@ -247,7 +280,13 @@ def search_observations(
     query, patient_ids = observation_query(practice_id, params, catalog)
     total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     table = sources.observation_t
-    rows = conn.execute(query.order_by(table.c.effective_at.desc(), table.c.id).offset(offset).limit(count))
+    columns = {
+        "_id": table.c.id,
+        "_lastUpdated": sources.session_t.c.updated_at,
+        "date": table.c.effective_at,
+    }
+    order = _order(params, columns, [table.c.effective_at.desc(), table.c.id])
+    rows = conn.execute(query.order_by(*order).offset(offset).limit(count))
     return Page(
         list(sources.map_observations(iter(rows), catalog, practice_id)), total, offset, count
     ), patient_ids
@@ -257,7 +296,32 @@ def search_observations(
 # The searchset
 
 
-def searchset(page: Page, base: str, resource_type: str, params: Params) -> Resource:
+SUBSETTED = {"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "code": "SUBSETTED"}
+
+
+def subset(resource: Resource, elements: Sequence[str]) -> Resource:
+    """`_elements`: the listed top-level elements, with the id and meta, tagged as a subset."""
+    kept = {"resourceType", "id", "meta", *elements}
+    result = {key: value for key, value in resource.items() if key in kept}
+    meta = dict(result.get("meta") or {})
+    meta["tag"] = [*meta.get("tag", []), SUBSETTED]
+    result["meta"] = meta
+    return result
+
+
+def searchset(
+    page: Page,
+    base: str,
+    resource_type: str,
+    params: Params,
+    *,
+    included: Sequence[Resource] = (),
+    total: bool = True,
+    count_only: bool = False,
+    elements: Sequence[str] | None = None,
+) -> Resource:
+    """The Bundle of a search: matches (subsetted to `_elements`), then what `_include`/`_revinclude`
+    added; `_summary=count` keeps the total only, `_total=none` drops it."""
     kept = [(k, v) for k, v in params if k not in ("_offset", "_count")]
 
     def url(offset: int) -> str:
@@ -265,8 +329,22 @@ def searchset(page: Page, base: str, resource_type: str, params: Params) -> Reso
         return f"{base}/{resource_type}?{query}"
 
     links = {"self": url(page.offset)}
-    if page.count and page.offset + page.count < page.total:
-        links["next"] = url(page.offset + page.count)
-    if page.offset > 0:
-        links["previous"] = url(max(0, page.offset - page.count))
-    return bundles.bundle("searchset", page.resources, base, total=page.total, links=links, mode="match")
+    if not count_only:
+        if page.count and page.offset + page.count < page.total:
+            links["next"] = url(page.offset + page.count)
+        if page.offset > 0:
+            links["previous"] = url(max(0, page.offset - page.count))
+    matches = [] if count_only else page.resources
+    if elements is not None:
+        matches = [subset(r, elements) for r in matches]
+    result = bundles.bundle(
+        "searchset",
+        matches,
+        base,
+        total=page.total if total or count_only else None,
+        links=links,
+        mode="match",
+    )
+    if included and not count_only:
+        result.setdefault("entry", []).extend(bundles.entry(r, base, "include") for r in included)
+    return result

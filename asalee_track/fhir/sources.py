@@ -77,7 +77,7 @@ def organizations(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[
     if scope.since:
         query = query.where(practice_t.c.created_at >= scope.since)
     for row in _rows(conn, query):
-        yield mapping.organization(row)
+        yield mapping.stamp(mapping.organization(row), row.created_at)
 
 
 def _members(scope: Scope, user_ids: set[int] | None = None) -> Select[Any]:
@@ -97,14 +97,14 @@ def practitioners(
     conn: Connection, scope: Scope, catalog: Catalog, user_ids: set[int] | None = None
 ) -> Iterator[Resource]:
     for row in _rows(conn, _members(scope, user_ids)):
-        yield mapping.practitioner(row)
+        yield mapping.stamp(mapping.practitioner(row), row.created_at)
 
 
 def practitioner_roles(
     conn: Connection, scope: Scope, catalog: Catalog, user_ids: set[int] | None = None
 ) -> Iterator[Resource]:
     for row in _rows(conn, _members(scope, user_ids)):
-        yield mapping.practitioner_role(row, scope.practice_id)
+        yield mapping.stamp(mapping.practitioner_role(row, scope.practice_id), row.created_at)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -128,9 +128,15 @@ def _enrolments(scope: Scope) -> Select[Any]:
         .group_by(status_change_t.c.enrolment_id)
         .subquery()
     )
+    changed = (
+        select(status_change_t.c.enrolment_id, func.max(status_change_t.c.changed_at).label("changed_at"))
+        .group_by(status_change_t.c.enrolment_id)
+        .subquery()
+    )
     query = (
-        select(enrolment_t, ended.c.ended_at)
+        select(enrolment_t, ended.c.ended_at, changed.c.changed_at.label("last_change"))
         .outerjoin(ended, ended.c.enrolment_id == enrolment_t.c.id)
+        .outerjoin(changed, changed.c.enrolment_id == enrolment_t.c.id)
         .where(enrolment_t.c.practice_id == scope.practice_id)
     )
     if scope.patient_id:
@@ -169,28 +175,63 @@ def personal_targets(conn: Connection, scope: Scope) -> dict[str, mapping.Person
     return found  # type: ignore[return-value]
 
 
+def target_changes(conn: Connection, scope: Scope) -> dict[str, datetime]:
+    """patient id → when a personal target was last set or ended (it changes their care plans and goals)."""
+    query = (
+        select(
+            target_t.c.patient_id,
+            func.max(target_t.c.set_at).label("set_at"),
+            func.max(target_t.c.ended_at).label("ended_at"),
+        )
+        .join(patient_t, patient_t.c.id == target_t.c.patient_id)
+        .where(patient_t.c.practice_id == scope.practice_id)
+        .group_by(target_t.c.patient_id)
+    )
+    if scope.patient_id:
+        query = query.where(target_t.c.patient_id == scope.patient_id)
+    return {
+        row.patient_id: max(t for t in (row.set_at, row.ended_at) if t is not None)
+        for row in conn.execute(query)
+    }
+
+
+def _latest(*moments: datetime | None) -> datetime:
+    return max(m for m in moments if m is not None)
+
+
 def conditions(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
     for row in _rows(conn, _enrolments(scope)):
-        yield mapping.condition(row, catalog.pathway(row.protocol_id))
+        resource = mapping.condition(row, catalog.pathway(row.protocol_id))
+        yield mapping.stamp(resource, _latest(row.created_at, row.last_change))
 
 
 def care_plans(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
     personal = personal_targets(conn, scope)
+    retargeted = target_changes(conn, scope)
     for row in _rows(conn, _enrolments(scope)):
         ended = row.ended_at
         ended_on = ended.date() if isinstance(ended, datetime) else None
-        yield mapping.care_plan(row, catalog.pathway(row.protocol_id), ended_on, personal.get(row.patient_id))
+        resource = mapping.care_plan(
+            row, catalog.pathway(row.protocol_id), ended_on, personal.get(row.patient_id)
+        )
+        yield mapping.stamp(
+            resource, _latest(row.created_at, row.last_change, retargeted.get(row.patient_id))
+        )
 
 
 def goals(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
     personal = personal_targets(conn, scope)
+    retargeted = target_changes(conn, scope)
     for row in _rows(conn, _enrolments(scope)):
-        yield from mapping.goals(row, catalog.pathway(row.protocol_id), personal.get(row.patient_id))
+        moment = _latest(row.created_at, row.last_change, retargeted.get(row.patient_id))
+        for goal in mapping.goals(row, catalog.pathway(row.protocol_id), personal.get(row.patient_id)):
+            yield mapping.stamp(goal, moment)
 
 
 def consents(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
     for row in _rows(conn, _enrolments(scope)):
-        yield mapping.consent(row, catalog.pathway(row.protocol_id))
+        resource = mapping.consent(row, catalog.pathway(row.protocol_id))
+        yield mapping.stamp(resource, _latest(row.created_at, row.last_change))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -225,7 +266,7 @@ def encounters(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Res
     reasons = condition_ids(conn, scope)
     query = select(session_t).where(*_current_sessions(scope)).order_by(session_t.c.started_at)
     for row in _rows(conn, query):
-        yield mapping.encounter(row, reasons.get(row.patient_id))
+        yield mapping.stamp(mapping.encounter(row, reasons.get(row.patient_id)), row.updated_at)
 
 
 def observation_query(scope: Scope) -> Select[Any]:
@@ -245,8 +286,10 @@ def observation_query(scope: Scope) -> Select[Any]:
             observation_t,
             session_t.c.nurse_id.label("s_nurse_id"),
             session_t.c.status.label("s_status"),
+            session_t.c.updated_at.label("s_updated_at"),
             lab_result_t.c.lab.label("l_lab"),
             lab_result_t.c.reported_at.label("l_reported_at"),
+            func.coalesce(lab_result_t.c.resolved_at, lab_report_t.c.received_at).label("l_entered_at"),
         )
         .select_from(
             observation_t.outerjoin(session_t, session_t.c.id == observation_t.c.session_id)
@@ -265,9 +308,12 @@ def map_observations(rows: Iterator[Any], catalog: Catalog, practice_id: int) ->
     build = mapping.observation
     for row in rows:
         if row.session_id is None:
-            yield mapping.lab_observation(row, catalog, row.l_lab, row.l_reported_at)
+            resource = mapping.lab_observation(row, catalog, row.l_lab, row.l_reported_at)
+            # A lab value changes only by a correction, which is a new observation: it dates from entry.
+            yield mapping.stamp(resource, row.l_entered_at or row.effective_at)
         else:
-            yield build(row, catalog, row.s_nurse_id, practice_id, row.s_status)
+            resource = build(row, catalog, row.s_nurse_id, practice_id, row.s_status)
+            yield mapping.stamp(resource, row.s_updated_at)
 
 
 def _acts(conn: Connection, scope: Scope) -> Iterator[tuple[Any, SimpleNamespace]]:
@@ -279,6 +325,7 @@ def _acts(conn: Connection, scope: Scope) -> Iterator[tuple[Any, SimpleNamespace
             session_t.c.nurse_id.label("s_nurse_id"),
             session_t.c.started_at.label("s_started_at"),
             session_t.c.status.label("s_status"),
+            session_t.c.updated_at.label("s_updated_at"),
         )
         .join(session_t, session_t.c.id == item_t.c.session_id)
         .where(item_t.c.kind == "act", *_current_sessions(scope))
@@ -291,6 +338,7 @@ def _acts(conn: Connection, scope: Scope) -> Iterator[tuple[Any, SimpleNamespace
             nurse_id=row.s_nurse_id,
             started_at=row.s_started_at,
             status=row.s_status,
+            updated_at=row.s_updated_at,
         )
         yield row, session
 
@@ -300,7 +348,8 @@ def _act_resources(resource_type: str) -> Callable[[Connection, Scope, Catalog],
         for item, session in _acts(conn, scope):
             act = catalog.act(item.protocol_id, item.item_id)
             if mapping.act_resource_type(act) == resource_type:
-                yield mapping.delegated_act(item, session, act)  # type: ignore[arg-type]
+                resource = mapping.delegated_act(item, session, act)  # type: ignore[arg-type]
+                yield mapping.stamp(resource, session.updated_at)
 
     return stream
 
@@ -312,7 +361,7 @@ def flags(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource
     if scope.since:
         query = query.where(or_(alert_t.c.raised_at >= scope.since, alert_t.c.acknowledged_at >= scope.since))
     for row in _rows(conn, query.order_by(alert_t.c.raised_at)):
-        yield mapping.flag(row)
+        yield mapping.stamp(mapping.flag(row), _latest(row.raised_at, row.acknowledged_at))
 
 
 def audit_events(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
@@ -328,7 +377,12 @@ def audit_events(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[R
     if scope.since:
         query = query.where(audit_t.c.at >= scope.since)
     for row in _rows(conn, query.order_by(audit_t.c.id)):
-        yield mapping.audit_event(row, row.u_role, row.u_name)
+        yield audit_event(row)
+
+
+def audit_event(row: Any) -> Resource:
+    """A row of audit_event joined with its user's role and name (u_role, u_name)."""
+    return mapping.stamp(mapping.audit_event(row, row.u_role, row.u_name), row.at)
 
 
 Stream = Callable[[Connection, Scope, Catalog], Iterator[Resource]]

@@ -27,8 +27,20 @@ def test_metadata_is_a_valid_capability_statement_without_auth(client) -> None:
     statement = CapabilityStatement.model_validate(response.json())
     assert statement.fhirVersion == "4.0.1"
     resources = {r.type: r for r in statement.rest[0].resource}
-    assert {p.name for p in resources["Patient"].searchParam} == {"_id", "name", "birthdate", "identifier"}
-    assert {p.name for p in resources["Observation"].searchParam} == {"patient", "subject", "code", "date"}
+    assert {p.name for p in resources["Patient"].searchParam} == {
+        "_id",
+        "name",
+        "birthdate",
+        "identifier",
+        "_lastUpdated",
+    }
+    assert {p.name for p in resources["Observation"].searchParam} == {
+        "patient",
+        "subject",
+        "code",
+        "date",
+        "_lastUpdated",
+    }
     assert [o.name for o in statement.rest[0].operation] == ["export"]
 
 

@@ -51,3 +51,12 @@ def test_an_unlisted_search_parameter_is_refused(client, token) -> None:
         if resource.get("interaction"):
             response = client.get(f"/fhir/{resource['type']}?no-such-param=1", headers=auth(token))
             assert response.status_code == 400, resource["type"]
+
+
+def test_every_listed_include_and_revinclude_works(client, record, token) -> None:
+    for resource in statement(client)["rest"][0]["resource"]:
+        for name in ("searchInclude", "searchRevInclude"):
+            param = "_include" if name == "searchInclude" else "_revinclude"
+            for value in resource.get(name, []):
+                response = client.get(f"/fhir/{resource['type']}?{param}={value}", headers=auth(token))
+                assert response.status_code == 200, (resource["type"], value, response.text)

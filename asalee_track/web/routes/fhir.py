@@ -8,9 +8,11 @@ who may read and who may export. Every read and export is audited.
 
 import logging
 from collections.abc import Callable, Coroutine
-from datetime import date
+from datetime import UTC, date, datetime
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 import orjson
 from fastapi import APIRouter, Depends, Request
@@ -22,7 +24,8 @@ from sqlmodel import Session
 from asalee_track.care import api_tokens
 from asalee_track.care.errors import Forbidden, Invalid, NotFound
 from asalee_track.config import Settings
-from asalee_track.fhir import bulk, bundles, reads, search, sources
+from asalee_track.fhir import bulk, controls, reads, search, sources
+from asalee_track.fhir import everything as everything_op
 from asalee_track.fhir.access import Principal, record
 from asalee_track.fhir.capability import capability_statement
 from asalee_track.fhir.catalog import Catalog, load_catalog
@@ -45,8 +48,61 @@ RETRY_AFTER = "2"
 class FhirResponse(Response):
     media_type = FHIR_JSON
 
+    def __init__(self, content: Any = None, *args: Any, **kwargs: Any) -> None:
+        self.resource = content  # kept for the validators (ETag, Last-Modified) set after the handler
+        super().__init__(content, *args, **kwargs)
+
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
+
+
+XML_FORMATS = ("xml", "text/xml", "application/xml", "application/fhir+xml")
+
+
+def _wants_xml(request: Request) -> bool:
+    """`_format=xml` (or an XML media type), or an Accept that names XML and no JSON at all."""
+    # An unescaped "+" in a query string arrives as a space: application/fhir+xml → "application/fhir xml".
+    formats = [v.strip().lower().replace(" ", "+") for v in request.query_params.getlist("_format")]
+    if any(f in XML_FORMATS or f.endswith("+xml") for f in formats):
+        return True
+    accept = request.headers.get("accept", "").lower()
+    if "xml" not in accept:
+        return False
+    return not any(kind in accept for kind in ("json", "*/*", "application/*"))
+
+
+def _validators(request: Request, response: Response) -> Response:
+    """ETag and Last-Modified from a single resource's meta; If-None-Match with the current ETag → 304."""
+    resource = getattr(response, "resource", None)
+    if (
+        response.status_code != 200
+        or not isinstance(resource, dict)
+        or resource.get("resourceType") == "Bundle"
+    ):
+        return response
+    meta = resource.get("meta") or {}
+    if "versionId" not in meta:
+        return response
+    etag = f'W/"{meta["versionId"]}"'
+    response.headers["ETag"] = etag
+    if "lastUpdated" in meta:
+        moment = datetime.fromisoformat(meta["lastUpdated"]).astimezone(UTC)
+        response.headers["Last-Modified"] = format_datetime(moment, usegmt=True)
+    wanted = [tag.strip() for tag in request.headers.get("if-none-match", "").split(",") if tag.strip()]
+    if (
+        etag in wanted
+        or meta["versionId"] in [w.removeprefix("W/").strip('"') for w in wanted]
+        or "*" in wanted
+    ):
+        headers = {k: v for k, v in response.headers.items() if k.lower() in ("etag", "last-modified")}
+        return Response(status_code=304, headers=headers)
+    return response
+
+
+def _head(response: Response) -> Response:
+    """HEAD answers what GET would, without the body."""
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+    return Response(status_code=response.status_code, headers=headers)
 
 
 def outcome_response(
@@ -63,6 +119,16 @@ class FhirRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def handle(request: Request) -> Response:
+            response = await answer(request)
+            if request.method in ("GET", "HEAD"):
+                response = _validators(request, response)
+            if request.method == "HEAD" and not isinstance(response, FileResponse):
+                response = _head(response)
+            return response
+
+        async def answer(request: Request) -> Response:
+            if _wants_xml(request):
+                return outcome_response(406, "not-supported", "Only JSON is served: application/fhir+json")
             try:
                 return await handler(request)
             except FhirError as error:
@@ -159,30 +225,75 @@ def _params(request: Request) -> list[tuple[str, str]]:
 # Metadata, read, $everything, search
 
 
-@router.get("/metadata")
+@router.api_route("/metadata", methods=["GET", "HEAD"])
 def metadata(request: Request) -> Response:
     return FhirResponse(capability_statement(base_url(request), date.today().isoformat()))
 
 
-@router.get("/Patient")
-def search_patients(request: Request, db: DbSession, caller: Reader) -> Response:
-    params = _params(request)
-    page = search.search_patients(db.connection(), caller.practice_id, params)
-    record(db, caller, "search", "Patient", detail=f"FHIR search: {page.total} found")
-    return FhirResponse(search.searchset(page, base_url(request), "Patient", params))
+def _own_params(resource_type: str) -> tuple[str, ...]:
+    if resource_type == "Patient":
+        return search.PATIENT_PARAMS
+    if resource_type == "Observation":
+        return search.OBSERVATION_PARAMS
+    return reads.search_params(resource_type)
 
 
-@router.get("/Observation")
-def search_observations(request: Request, db: DbSession, caller: Reader, catalog: CatalogDep) -> Response:
-    params = _params(request)
-    page, patient_ids = search.search_observations(db.connection(), caller.practice_id, params, catalog)
-    detail = f"FHIR Observation search: {page.total} found"
-    if page.total and patient_ids:
-        for patient_id in dict.fromkeys(patient_ids):
-            record(db, caller, "read", "Observation", patient_id=patient_id[:36], detail=detail)
+def _search(
+    request: Request,
+    db: Session,
+    caller: Principal,
+    resource_type: str,
+    params: list[tuple[str, str]],
+    catalog: Catalog,
+) -> Response:
+    """Any search: the type's own parameters, then the result parameters (controls); audited per patient
+    named, else as a search. Unknown parameters are refused unless the client prefers leniency."""
+    _may_read(db, caller, resource_type)
+    if "handling=lenient" in request.headers.get("prefer", "").lower():
+        params = controls.lenient(params, _own_params(resource_type))
+    asked = controls.parse(params, resource_type)
+    conn = db.connection()
+    patient_ids: list[str] = []
+    if resource_type == "Patient":
+        page = search.search_patients(conn, caller.practice_id, params)
+    elif resource_type == "Observation":
+        page, patient_ids = search.search_observations(conn, caller.practice_id, params, catalog)
     else:
-        record(db, caller, "search", "Observation", detail=detail)
-    return FhirResponse(search.searchset(page, base_url(request), "Observation", params))
+        matches, patient_ids = reads.search(conn, caller.practice_id, resource_type, params, catalog)
+        page = controls.page(matches, params, asked)
+    detail = f"FHIR {resource_type} search: {page.total} found"
+    if patient_ids and page.total:
+        for patient_id in dict.fromkeys(patient_ids):
+            record(db, caller, "read", resource_type, patient_id=patient_id[:36], detail=detail)
+    else:
+        record(db, caller, "search", resource_type, detail=detail)
+    extra = (
+        []
+        if asked.count_only
+        else controls.included(conn, caller.practice_id, page.resources, asked, catalog)
+    )
+    return FhirResponse(
+        search.searchset(
+            page,
+            base_url(request),
+            resource_type,
+            params,
+            included=extra,
+            total=asked.total,
+            count_only=asked.count_only,
+            elements=asked.elements,
+        )
+    )
+
+
+@router.api_route("/Patient", methods=["GET", "HEAD"])
+def search_patients(request: Request, db: DbSession, caller: Caller, catalog: CatalogDep) -> Response:
+    return _search(request, db, caller, "Patient", _params(request), catalog)
+
+
+@router.api_route("/Observation", methods=["GET", "HEAD"])
+def search_observations(request: Request, db: DbSession, caller: Caller, catalog: CatalogDep) -> Response:
+    return _search(request, db, caller, "Observation", _params(request), catalog)
 
 
 def _denied(db: Session, caller: Principal, patient_id: str) -> FhirError:
@@ -191,13 +302,13 @@ def _denied(db: Session, caller: Principal, patient_id: str) -> FhirError:
 
 
 # Declared before Patient/{patient_id}, which would otherwise take "$export" for an id.
-@router.get("/Patient/$export")
+@router.get("/Patient/$export")  # no HEAD: a kick-off starts a job
 @writes_on_get
 def export_patients(request: Request, db: DbSession, caller: Caller) -> Response:
     return _kick_off(request, db, caller, "patient")
 
 
-@router.get("/Patient/{patient_id}")
+@router.api_route("/Patient/{patient_id}", methods=["GET", "HEAD"])
 def read_patient(
     request: Request, patient_id: str, db: DbSession, caller: Reader, catalog: CatalogDep
 ) -> Response:
@@ -206,18 +317,24 @@ def read_patient(
     if found is None:
         raise _denied(db, caller, patient_id)
     record(db, caller, "read", "Patient", patient_id, patient_id=patient_id, detail="FHIR read")
-    return FhirResponse(found, headers={"ETag": f'W/"{found["meta"]["versionId"]}"'})
+    return FhirResponse(found)
 
 
-@router.get("/Patient/{patient_id}/$everything")
+@router.api_route("/Patient/{patient_id}/$everything", methods=["GET", "HEAD"])
 def everything(
     request: Request, patient_id: str, db: DbSession, caller: Reader, catalog: CatalogDep
 ) -> Response:
+    params = _params(request)
+    if "handling=lenient" in request.headers.get("prefer", "").lower():
+        params = [(k, v) for k, v in params if k in everything_op.PARAMS]
+    search.check_known(params, everything_op.PARAMS)
     try:
-        result = bundles.everything(
-            db.connection(), caller.practice_id, patient_id, catalog, base_url(request), str(request.url)
+        result = everything_op.everything(
+            db.connection(), caller.practice_id, patient_id, catalog, base_url(request), params
         )
-    except FhirError:
+    except FhirError as error:
+        if error.status != 404:
+            raise
         raise _denied(db, caller, patient_id) from None
     record(db, caller, "read", "Patient", patient_id, patient_id=patient_id, detail="FHIR $everything")
     return FhirResponse(result)
@@ -240,13 +357,13 @@ def _kick_off(
     return FhirResponse(body, status_code=202, headers={"Content-Location": status_url})
 
 
-@router.get("/$export")
+@router.get("/$export")  # no HEAD: a kick-off starts a job
 @writes_on_get
 def export_system(request: Request, db: DbSession, caller: Caller) -> Response:
     return _kick_off(request, db, caller, "system")
 
 
-@router.get("/Group/{group}/$export")
+@router.get("/Group/{group}/$export")  # no HEAD: a kick-off starts a job
 @writes_on_get
 def export_group(request: Request, group: str, db: DbSession, caller: Caller) -> Response:
     if group != group_id(caller.practice_id):
@@ -256,7 +373,7 @@ def export_group(request: Request, group: str, db: DbSession, caller: Caller) ->
     return _kick_off(request, db, caller, "group", group)
 
 
-@router.get("/bulk-status/{job_id}")
+@router.api_route("/bulk-status/{job_id}", methods=["GET", "HEAD"])
 def export_status(request: Request, job_id: str, db: DbSession, caller: Caller) -> Response:
     job = bulk.job_for(db, caller, job_id)
     if job.status in ("queued", "running"):
@@ -275,7 +392,7 @@ def export_cancel(request: Request, job_id: str, db: DbSession, caller: Caller) 
     return FhirResponse(body, status_code=202)
 
 
-@router.get("/bulk-files/{job_id}/{file_name}")
+@router.api_route("/bulk-files/{job_id}/{file_name}", methods=["GET", "HEAD"])
 def export_file(request: Request, job_id: str, file_name: str, db: DbSession, caller: Caller) -> Response:
     job = bulk.job_for(db, caller, job_id)
     resource_type = file_name.removesuffix(".ndjson")
@@ -310,7 +427,7 @@ def _may_read(db: Session, caller: Principal, resource_type: str) -> None:
         raise FhirError(403, "forbidden", "Reading patient records is for nurses, GPs and API clients")
 
 
-@router.get("/{resource_type}/{resource_id}")
+@router.api_route("/{resource_type}/{resource_id}", methods=["GET", "HEAD"])
 def read_resource(
     request: Request, resource_type: str, resource_id: str, db: DbSession, caller: Caller, catalog: CatalogDep
 ) -> Response:
@@ -324,20 +441,24 @@ def read_resource(
     return FhirResponse(found.resource)
 
 
-@router.get("/{resource_type}")
+@router.api_route("/{resource_type}", methods=["GET", "HEAD"])
 def search_resources(
     request: Request, resource_type: str, db: DbSession, caller: Caller, catalog: CatalogDep
 ) -> Response:
-    _may_read(db, caller, resource_type)
-    params = _params(request)
-    page, patient_ids = reads.search(db.connection(), caller.practice_id, resource_type, params, catalog)
-    detail = f"FHIR {resource_type} search: {page.total} found"
-    if patient_ids and page.total:
-        for patient_id in patient_ids:
-            record(db, caller, "read", resource_type, patient_id=patient_id[:36], detail=detail)
-    else:
-        record(db, caller, "search", resource_type, detail=detail)
-    return FhirResponse(search.searchset(page, base_url(request), resource_type, params))
+    return _search(request, db, caller, resource_type, _params(request), catalog)
+
+
+@router.post("/{resource_type}/_search")
+async def search_by_post(
+    request: Request, resource_type: str, db: DbSession, caller: Caller, catalog: CatalogDep
+) -> Response:
+    """FHIR's POST search: the parameters in a form body (and the query string), same answer as GET."""
+    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        raise FhirError(
+            415, "not-supported", "POST _search takes application/x-www-form-urlencoded parameters"
+        )
+    body = parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
+    return _search(request, db, caller, resource_type, [*_params(request), *body], catalog)
 
 
 # ---------------------------------------------------------------------------------------------------
