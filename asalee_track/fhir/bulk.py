@@ -14,14 +14,15 @@ import socket
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
-from sqlalchemy import create_engine, event, select, update
+from sqlalchemy import and_, create_engine, event, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
@@ -30,7 +31,7 @@ from asalee_track.fhir import sources
 from asalee_track.fhir.access import Principal, record
 from asalee_track.fhir.catalog import Catalog, load_catalog
 from asalee_track.fhir.errors import FhirError, bad_request, not_found
-from asalee_track.fhir.search import Params, date_range
+from asalee_track.fhir.search import Params, code_condition, date_condition, date_range
 from asalee_track.store.db import is_sqlite, transaction
 from asalee_track.store.tables import ExportJob
 from asalee_track.store.types import utcnow
@@ -39,8 +40,16 @@ log = logging.getLogger(__name__)
 
 OUTPUT_FORMATS = ("application/fhir+ndjson", "application/ndjson", "ndjson")
 NDJSON = "application/fhir+ndjson"
-UNSUPPORTED = ("_elements", "patient", "_typeFilter", "includeAssociatedData")
-KNOWN_PARAMS = ("_outputFormat", "_type", "_since", *UNSUPPORTED)
+UNSUPPORTED = ("_elements", "includeAssociatedData")
+KNOWN_PARAMS = ("_outputFormat", "_type", "_since", "patient", "_typeFilter", *UNSUPPORTED)
+# _typeFilter: the types and search parameters an export can filter on.
+TYPE_FILTERS = {"Observation": ("code", "date")}
+EXPIRES_AFTER = timedelta(hours=24)  # files are served this long after the export ends, then removed
+MIN_POLL_INTERVAL = timedelta(seconds=1)  # Retry-After says 2 s: a client polling twice as fast gets 429
+# Types whose rows belong to a patient: a `patient` parameter narrows them; the others come whole.
+PATIENT_SCOPED = tuple(
+    t for t in sources.RESOURCE_TYPES if t not in ("Organization", "Practitioner", "PractitionerRole")
+)
 LEVELS = ("system", "patient", "group")
 # Patient-level exports hold the patients' data; the audit trail is exported only when asked for.
 PATIENT_LEVEL_TYPES = tuple(t for t in sources.RESOURCE_TYPES if t != "AuditEvent")
@@ -59,6 +68,8 @@ class ExportRequest:
     types: tuple[str, ...]
     since: datetime | None = None
     group: str | None = None
+    patients: tuple[str, ...] = ()
+    type_filters: tuple[str, ...] = ()
 
     def params(self) -> dict[str, Any]:
         return {
@@ -66,6 +77,8 @@ class ExportRequest:
             "_type": list(self.types),
             "_since": self.since.isoformat() if self.since else None,
             "group": self.group,
+            "patient": list(self.patients),
+            "_typeFilter": list(self.type_filters),
         }
 
 
@@ -94,12 +107,81 @@ def parse_request(
     types = tuple(t for t in sources.RESOURCE_TYPES if t in requested) if requested else default
     since_values = _values(params, "_since")
     since = date_range(since_values[-1])[0] if since_values else None
-    return ExportRequest(level=level, types=types, since=since, group=group)
+    patients = tuple(
+        dict.fromkeys(
+            p.strip().removeprefix("Patient/")
+            for v in _values(params, "patient")
+            for p in v.split(",")
+            if p.strip()
+        )
+    )
+    if patients and level == "system":
+        raise bad_request("patient applies to Patient and Group exports, not to a system export")
+    filters = tuple(f for f in (_type_filter(v, lenient) for v in _values(params, "_typeFilter")) if f)
+    return ExportRequest(
+        level=level, types=types, since=since, group=group, patients=patients, type_filters=filters
+    )
+
+
+def _type_filter(raw: str, lenient: bool) -> str | None:
+    """`Observation?code=…&date=…`: checked now (a bad filter is refused at kick-off, not after an hour)."""
+    resource_type, _, query = raw.partition("?")
+    allowed = TYPE_FILTERS.get(resource_type)
+    pairs = parse_qsl(query, keep_blank_values=True)
+    problem = None
+    if allowed is None:
+        problem = f"_typeFilter on {resource_type[:40]} is not supported; only on {', '.join(TYPE_FILTERS)}"
+    elif not pairs or any(name not in allowed for name, _ in pairs):
+        problem = f"_typeFilter {raw[:100]!r}: {resource_type} filters on {', '.join(allowed)} only"
+    else:
+        for name, value in pairs:
+            if name == "date":
+                date_condition(sources.observation_t.c.effective_at, value)  # raises on a bad date
+    if problem:
+        if lenient:
+            return None
+        raise bad_request(problem)
+    return raw
+
+
+def observation_filter(filters: Sequence[str], catalog: Catalog) -> tuple[Any, ...]:
+    """Each _typeFilter is an AND of its parameters; several are OR'ed (Bulk Data v2)."""
+    conditions = []
+    for raw in filters:
+        resource_type, _, query = raw.partition("?")
+        if resource_type != "Observation":
+            continue
+        parts = []
+        for name, value in parse_qsl(query, keep_blank_values=True):
+            if name == "code":
+                parts.append(code_condition(value, catalog))
+            elif name == "date":
+                parts.append(date_condition(sources.observation_t.c.effective_at, value))
+        conditions.append(and_(*parts))
+    return tuple(conditions)
 
 
 def kick_off(db: Session, principal: Principal, request: ExportRequest, request_url: str) -> ExportJob:
     if not principal.can_export:
         raise FhirError(403, "forbidden", "Your role does not allow exports (GP or administrator only)")
+    if request.patients:
+        patient_t = sources.patient_t
+        known = set(
+            db.connection()
+            .execute(
+                select(patient_t.c.id).where(
+                    patient_t.c.practice_id == principal.practice_id,
+                    patient_t.c.id.in_([p[:36] for p in request.patients]),
+                )
+            )
+            .scalars()
+        )
+        missing = [p for p in request.patients if p not in known]
+        if missing:
+            record(
+                db, principal, "denied", "ExportJob", outcome="not-found", detail=f"patient {missing[0][:64]}"
+            )
+            raise bad_request(f"Patient/{missing[0][:64]} is not known in this practice")
     job = ExportJob(
         practice_id=principal.practice_id,
         requested_by_user=principal.user_id,
@@ -116,8 +198,8 @@ def kick_off(db: Session, principal: Principal, request: ExportRequest, request_
 def job_for(db: Session, principal: Principal, job_id: str) -> ExportJob:
     """A job of the caller's practice; a cancelled job, like another practice's, does not exist."""
     job = db.get(ExportJob, job_id) if len(job_id) <= 36 else None
-    if job is None or job.practice_id != principal.practice_id or job.status == "cancelled":
-        raise not_found("No such export job")
+    if job is None or job.practice_id != principal.practice_id or job.status in ("cancelled", "expired"):
+        raise not_found("No such export job (cancelled, expired or never made)")
     if not principal.can_export:
         raise FhirError(403, "forbidden", "Your role does not allow exports (GP or administrator only)")
     return job
@@ -133,6 +215,39 @@ def cancel(db: Session, principal: Principal, job_id: str, settings: Settings) -
     if not running:  # a running job's worker removes its own files when it notices
         shutil.rmtree(job_dir(settings, job.id), ignore_errors=True)
     record(db, principal, "export", "ExportJob", job.id, detail="cancelled")
+
+
+def poll(db: Session, job: ExportJob) -> None:
+    """A poll of a job in progress; one sooner than the interval Retry-After asks for is refused (429)."""
+    now = utcnow()
+    if job.status in ("queued", "running"):
+        if job.last_polled_at is not None and now - job.last_polled_at < MIN_POLL_INTERVAL:
+            raise FhirError(
+                429,
+                "throttled",
+                "Polled too soon: wait the Retry-After seconds between polls",
+                headers={"Retry-After": "2"},
+            )
+        job.last_polled_at = now
+        db.add(job)
+        db.flush()
+
+
+def cleanup_expired(engine: Engine, settings: Settings) -> int:
+    """Remove the files of exports past their expiry; the job row stays (status expired) for the trail."""
+    now = utcnow()
+    with transaction(engine) as db:
+        conn = db.connection()
+        expired = list(
+            conn.execute(
+                select(job_t.c.id).where(job_t.c.status == "done", job_t.c.expires_at < now)
+            ).scalars()
+        )
+        for job_id in expired:
+            conn.execute(update(job_t).where(job_t.c.id == job_id).values(status="expired", updated_at=now))
+    for job_id in expired:
+        shutil.rmtree(job_dir(settings, job_id), ignore_errors=True)
+    return len(expired)
 
 
 def job_dir(settings: Settings, job_id: str) -> Path:
@@ -222,9 +337,11 @@ def write_ndjson(
     directory: Path,
     catalog: Catalog,
     on_progress: Callable[[int, str, int], bool] | None = None,
+    patients: Sequence[str] = (),
 ) -> list[OutputFile]:
     """One file per type with at least one resource. `on_progress(type index, type, resources written)`
-    is called between types and every CHECK_EVERY resources; returning False stops the export."""
+    is called between types and every CHECK_EVERY resources; returning False stops the export. With
+    `patients`, the patients' own types hold only their rows (one patient's compartment after another)."""
     directory.mkdir(parents=True, exist_ok=True)
     dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
     outputs: list[OutputFile] = []
@@ -233,13 +350,21 @@ def write_ndjson(
             return outputs
         partial = directory / f"{resource_type}.ndjson.part"
         count = 0
+        scopes = [scope]
+        if patients and resource_type in PATIENT_SCOPED:
+            scopes = [replace(scope, patient_id=patient_id) for patient_id in patients]
         with partial.open("wb", buffering=1 << 20) as handle:
             write = handle.write
-            for resource in sources.stream(conn, resource_type, scope, catalog):
-                write(dumps(resource, option=newline))
-                count += 1
-                if on_progress and count % CHECK_EVERY == 0 and not on_progress(index, resource_type, count):
-                    return outputs
+            for part in scopes:
+                for resource in sources.stream(conn, resource_type, part, catalog):
+                    write(dumps(resource, option=newline))
+                    count += 1
+                    if (
+                        on_progress
+                        and count % CHECK_EVERY == 0
+                        and not on_progress(index, resource_type, count)
+                    ):
+                        return outputs
         if count:
             final = directory / f"{resource_type}.ndjson"
             partial.replace(final)
@@ -329,7 +454,13 @@ def run_job(
         assert job is not None
         params, practice_id = dict(job.params), job.practice_id
     since = datetime.fromisoformat(params["_since"]) if params.get("_since") else None
-    scope = sources.Scope(practice_id, patient_level=params.get("level") != "system", since=since)
+    scope = sources.Scope(
+        practice_id,
+        patient_level=params.get("level") != "system",
+        since=since,
+        observation_where=observation_filter(params.get("_typeFilter") or [], catalog),
+    )
+    patients = list(params.get("patient") or [])
     types = [t for t in params.get("_type", []) if t in sources.STREAMS]
     directory = job_dir(settings, job_id)
     shutil.rmtree(directory, ignore_errors=True)  # a reclaimed job starts again from scratch
@@ -341,7 +472,11 @@ def run_job(
 
     try:
         with export_connection(engine) as conn:
-            outputs = write_ndjson(conn, scope, types, directory, catalog, progress)
+            # The snapshot is pinned by the first read below: everything committed before this instant
+            # is in the files, which is what transactionTime promises (a later _since starts there).
+            snapshot_at = utcnow()
+            conn.execute(select(job_t.c.id).where(job_t.c.id == job_id)).first()
+            outputs = write_ndjson(conn, scope, types, directory, catalog, progress, patients)
         if not progress(len(types), "", 0):
             raise _Cancelled()
     except _Cancelled:
@@ -361,7 +496,14 @@ def run_job(
         )
         return "failed"
     stored = {"output": [{"type": o.type, "file": o.path.name, "count": o.count} for o in outputs]}
-    if not _finish(engine, job_id, worker, {"status": "done", "progress": 100, "manifest": stored}):
+    done = {
+        "status": "done",
+        "progress": 100,
+        "manifest": stored,
+        "transaction_time": snapshot_at,
+        "expires_at": utcnow() + EXPIRES_AFTER,
+    }
+    if not _finish(engine, job_id, worker, done):
         shutil.rmtree(directory, ignore_errors=True)
         return "cancelled"
     return "done"
@@ -377,6 +519,7 @@ def run_pending(
     """Run every claimable job now, in this thread (tests, CLI, the worker's loop); returns how many."""
     catalog = catalog or load_catalog(Path(settings.protocols_dir))
     worker = worker_name()
+    cleanup_expired(engine, settings)
     ran = 0
     while not (stop is not None and stop.is_set()) and (job_id := claim_next(engine, worker)) is not None:
         run_job(engine, settings, job_id, worker, catalog, stop)

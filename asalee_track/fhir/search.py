@@ -237,7 +237,7 @@ def patient_reference(raw: str) -> str:
     return raw.removeprefix("Patient/").rsplit("/Patient/", 1)[-1]
 
 
-def _code_condition(raw: str, catalog: Catalog) -> Any:
+def code_condition(raw: str, catalog: Catalog) -> Any:
     table = sources.observation_t
     options = []
     for token in raw.split(","):
@@ -265,7 +265,7 @@ def observation_query(practice_id: int, params: Params, catalog: Catalog) -> tup
     for value in patient_ids:
         query = query.where(table.c.patient_id == value)
     for value in values(params, "code"):
-        query = query.where(_code_condition(value, catalog))
+        query = query.where(code_condition(value, catalog))
     for value in values(params, "date"):
         query = query.where(date_condition(table.c.effective_at, value))
     for value in values(params, "_lastUpdated"):

@@ -62,6 +62,7 @@ class Scope:
     patient_id: str | None = None  # one patient's compartment
     patient_level: bool = False  # Patient/Group export: patient data only (audit events about patients)
     since: datetime | None = None
+    observation_where: tuple[Any, ...] = ()  # Bulk _typeFilter: any of these SQL conditions
 
 
 def _rows(conn: Connection, query: Select[Any]) -> Iterator[Any]:
@@ -301,7 +302,10 @@ def observation_query(scope: Scope) -> Select[Any]:
 
 
 def observations(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
-    yield from map_observations(_rows(conn, observation_query(scope)), catalog, scope.practice_id)
+    query = observation_query(scope)
+    if scope.observation_where:
+        query = query.where(or_(*scope.observation_where))
+    yield from map_observations(_rows(conn, query), catalog, scope.practice_id)
 
 
 def map_observations(rows: Iterator[Any], catalog: Catalog, practice_id: int) -> Iterator[Resource]:

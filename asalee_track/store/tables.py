@@ -350,6 +350,9 @@ class ExportJob(SQLModel, table=True):
     claimed_by: str | None = Field(default=None, max_length=64)
     created_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
     updated_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    # When a client last polled (faster than Retry-After gets 429), and when the files stop being served.
+    last_polled_at: datetime | None = _when(default=None)  # type: ignore[assignment]
+    expires_at: datetime | None = _when(default=None)  # type: ignore[assignment]
 
 
 class PersonalTarget(SQLModel, table=True):

@@ -201,7 +201,10 @@ def test_a_running_job_stops_when_cancelled(app, record, token, client, engine: 
         ({}, {}, "Prefer: respond-async"),
         ({"_type": "Medication"}, ASYNC, "Medication"),
         ({"_since": "last week"}, ASYNC, "date"),
-        ({"_typeFilter": "Observation?code=1"}, ASYNC, "_typeFilter"),
+        ({"_typeFilter": "Encounter?status=finished"}, ASYNC, "_typeFilter"),
+        ({"_typeFilter": "Observation?value-quantity=gt5"}, ASYNC, "_typeFilter"),
+        ({"_typeFilter": "Observation?date=last-week"}, ASYNC, "date"),
+        ({"patient": "Patient/x"}, ASYNC, "patient"),
     ],
 )
 def test_bad_kick_offs_answer_400_outcomes(client, token, params, headers, fragment) -> None:  # type: ignore[no-untyped-def]

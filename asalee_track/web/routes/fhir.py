@@ -29,7 +29,7 @@ from asalee_track.fhir import everything as everything_op
 from asalee_track.fhir.access import Principal, record
 from asalee_track.fhir.capability import capability_statement
 from asalee_track.fhir.catalog import Catalog, load_catalog
-from asalee_track.fhir.errors import FhirError, not_found, operation_outcome
+from asalee_track.fhir.errors import FhirError, bad_request, not_found, operation_outcome
 from asalee_track.fhir.mapping import group_id
 from asalee_track.web.deps import (
     DbSession,
@@ -345,16 +345,47 @@ def everything(
 
 
 def _kick_off(
-    request: Request, db: Session, caller: Principal, level: str, group: str | None = None
+    request: Request,
+    db: Session,
+    caller: Principal,
+    level: str,
+    group: str | None = None,
+    params: list[tuple[str, str]] | None = None,
 ) -> Response:
     prefer = request.headers.get("prefer", "").lower()
     if "respond-async" not in prefer:
         raise FhirError(400, "invalid", "Bulk export is asynchronous: send the header Prefer: respond-async")
-    export = bulk.parse_request(_params(request), level, group, lenient="handling=lenient" in prefer)
+    given = _params(request) if params is None else params
+    export = bulk.parse_request(given, level, group, lenient="handling=lenient" in prefer)
     job = bulk.kick_off(db, caller, export, str(request.url))
     status_url = f"{base_url(request)}/bulk-status/{job.id}"
     body = operation_outcome("informational", f"Export job {job.id} queued", severity="information")
     return FhirResponse(body, status_code=202, headers={"Content-Location": status_url})
+
+
+_PARAMETER_VALUES = ("valueString", "valueCode", "valueInstant", "valueDateTime", "valueDate", "valueUri")
+
+
+async def _parameters(request: Request) -> list[tuple[str, str]]:
+    """A POST kick-off's Parameters resource → (name, value) pairs, as the GET query would give them."""
+    try:
+        body = orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        raise bad_request("A POST kick-off takes a Parameters resource (application/fhir+json)") from None
+    if not isinstance(body, dict) or body.get("resourceType") != "Parameters":
+        raise bad_request("A POST kick-off takes a Parameters resource (application/fhir+json)")
+    pairs: list[tuple[str, str]] = []
+    for parameter in body.get("parameter") or []:
+        if not isinstance(parameter, dict) or not isinstance(parameter.get("name"), str):
+            raise bad_request("Each parameter needs a name")
+        reference = (parameter.get("valueReference") or {}).get("reference")
+        value = reference or next((parameter[k] for k in _PARAMETER_VALUES if k in parameter), None)
+        if not isinstance(value, str):
+            raise bad_request(
+                f"Parameter {parameter['name'][:40]} needs a string, code, instant or reference value"
+            )
+        pairs.append((parameter["name"], value))
+    return [*_params(request), *pairs]
 
 
 @router.get("/$export")  # no HEAD: a kick-off starts a job
@@ -363,26 +394,52 @@ def export_system(request: Request, db: DbSession, caller: Caller) -> Response:
     return _kick_off(request, db, caller, "system")
 
 
-@router.get("/Group/{group}/$export")  # no HEAD: a kick-off starts a job
-@writes_on_get
-def export_group(request: Request, group: str, db: DbSession, caller: Caller) -> Response:
+@router.post("/$export")
+async def export_system_post(request: Request, db: DbSession, caller: Caller) -> Response:
+    return _kick_off(request, db, caller, "system", params=await _parameters(request))
+
+
+@router.post("/Patient/$export")
+async def export_patients_post(request: Request, db: DbSession, caller: Caller) -> Response:
+    return _kick_off(request, db, caller, "patient", params=await _parameters(request))
+
+
+def _practice_group(caller: Principal, group: str) -> None:
     if group != group_id(caller.practice_id):
         raise not_found(
             f"Group/{group[:64]} is not known; this practice's group is {group_id(caller.practice_id)}"
         )
+
+
+@router.get("/Group/{group}/$export")  # no HEAD: a kick-off starts a job
+@writes_on_get
+def export_group(request: Request, group: str, db: DbSession, caller: Caller) -> Response:
+    _practice_group(caller, group)
     return _kick_off(request, db, caller, "group", group)
 
 
+@router.post("/Group/{group}/$export")
+async def export_group_post(request: Request, group: str, db: DbSession, caller: Caller) -> Response:
+    _practice_group(caller, group)
+    return _kick_off(request, db, caller, "group", group, params=await _parameters(request))
+
+
+def _expires(job: Any) -> dict[str, str]:
+    return {"Expires": format_datetime(job.expires_at.astimezone(UTC), usegmt=True)} if job.expires_at else {}
+
+
 @router.api_route("/bulk-status/{job_id}", methods=["GET", "HEAD"])
+@writes_on_get  # a poll records when it came (429 for the next one too soon)
 def export_status(request: Request, job_id: str, db: DbSession, caller: Caller) -> Response:
     job = bulk.job_for(db, caller, job_id)
+    bulk.poll(db, job)
     if job.status in ("queued", "running"):
         headers = {"X-Progress": f"{job.progress}% ({job.status})", "Retry-After": RETRY_AFTER}
         return Response(status_code=202, headers=headers)
     if job.status == "failed":
         raise FhirError(500, "exception", f"Export failed: {job.error or 'unknown error'}")
     body = orjson.dumps(bulk.manifest(job, base_url(request)))
-    return Response(body, media_type="application/json")
+    return Response(body, media_type="application/json", headers=_expires(job))
 
 
 @router.delete("/bulk-status/{job_id}")
@@ -401,7 +458,11 @@ def export_file(request: Request, job_id: str, file_name: str, db: DbSession, ca
         raise not_found("The file of this export has been removed")
     record(db, caller, "export", "ExportFile", f"{job.id}/{resource_type}", detail="NDJSON download")
     return FileResponse(
-        path, media_type=bulk.NDJSON, filename=file_name, content_disposition_type="attachment"
+        path,
+        media_type=bulk.NDJSON,
+        filename=file_name,
+        content_disposition_type="attachment",
+        headers=_expires(job),
     )
 
 
