@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from asalee_track.care import audit
+from asalee_track.care import audit, smart_clients
 from asalee_track.care.actor import Actor
 
 READ_ROLES = ("nurse", "gp")  # clinicians read patient records
@@ -19,10 +19,16 @@ class Principal:
     user_id: int | None = None
     token_id: int | None = None
     display_name: str = ""
+    smart_client_id: int | None = None
+    scopes: str | None = None  # a SMART access token's scopes; None: a static token or a user (all reads)
 
     @property
     def is_client(self) -> bool:
-        return self.token_id is not None
+        return self.token_id is not None or self.smart_client_id is not None
+
+    def allows(self, resource_type: str, interaction: str) -> bool:
+        """interaction "r" (read) or "s" (search), as SMART scopes grant them."""
+        return self.scopes is None or smart_clients.scopes_allow(self.scopes, resource_type, interaction)
 
     @property
     def can_read(self) -> bool:
@@ -55,7 +61,9 @@ def record(
     detail: str | None = None,
 ) -> None:
     """Audit one access. A token has no user: the event names the token in its detail."""
-    if principal.is_client:
+    if principal.smart_client_id is not None:
+        detail = f"smart client {principal.smart_client_id}" + (f"; {detail}" if detail else "")
+    elif principal.is_client:
         detail = f"api token {principal.token_id}" + (f"; {detail}" if detail else "")
     audit.record(
         db,

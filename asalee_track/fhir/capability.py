@@ -93,9 +93,27 @@ def capability_statement(base: str, date: str) -> dict[str, Any]:
                 " (XML: 406). Reads carry ETag and Last-Modified and honour If-None-Match (304); HEAD"
                 " wherever GET.",
                 "security": {
-                    "description": "Authorization: Bearer <API token>, one practice per token (created by "
-                    "the practice administrator under /admin/tokens), or a logged-in user's session. Patient "
-                    "data of another practice answers 404."
+                    "extension": [
+                        {
+                            "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+                            "extension": [{"url": "token", "valueUri": f"{base}/auth/token"}],
+                        }
+                    ],
+                    "service": [
+                        {
+                            "coding": [
+                                {
+                                    "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                                    "code": "SMART-on-FHIR",
+                                }
+                            ]
+                        }
+                    ],
+                    "description": "SMART Backend Services (client_credentials with an RS384 or ES384 JWT "
+                    "assertion; see .well-known/smart-configuration; clients registered under "
+                    "/admin/smart-clients), or Authorization: Bearer <API token>, one practice per token "
+                    "(/admin/tokens), or a logged-in user's session. Patient data of another practice "
+                    "answers 404.",
                 },
                 "resource": [
                     *(_resource(t) for t in reads.READABLE),

@@ -1,6 +1,7 @@
 """`Patient/{id}/$everything` (FHIR R4 OperationDefinition Patient-everything): the patient's whole
 record as a searchset, paged with `_count` (next links), narrowed by `_since`, `_type`, `start`, `end`."""
 
+from collections.abc import Callable
 from datetime import date, datetime
 from urllib.parse import urlencode
 
@@ -82,6 +83,16 @@ def bundle(resources: list[Resource], patient_id: str, params: Params, base: str
 
 
 def everything(
-    conn: Connection, practice_id: int, patient_id: str, catalog: Catalog, base: str, params: Params
+    conn: Connection,
+    practice_id: int,
+    patient_id: str,
+    catalog: Catalog,
+    base: str,
+    params: Params,
+    allow: Callable[[str], bool] = lambda _type: True,
 ) -> Resource:
-    return bundle(bundles.patient_record(conn, practice_id, patient_id, catalog), patient_id, params, base)
+    """`allow` says which types the caller may read (a SMART client's scopes)."""
+    resources = [
+        r for r in bundles.patient_record(conn, practice_id, patient_id, catalog) if allow(r["resourceType"])
+    ]
+    return bundle(resources, patient_id, params, base)

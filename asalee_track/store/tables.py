@@ -330,6 +330,48 @@ class ApiToken(SQLModel, table=True):
     revoked_at: datetime | None = _when(default=None)  # type: ignore[assignment]
 
 
+class SmartClient(SQLModel, table=True):
+    """A SMART Backend Services client: it proves who it is with a JWT signed by a key of its JWKS."""
+
+    __tablename__ = "smart_client"
+
+    id: int | None = Field(default=None, primary_key=True)
+    practice_id: int = Field(foreign_key="practice.id", index=True)
+    client_id: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=100)
+    jwks: dict = Field(sa_column=Column(JSON, nullable=False))  # public keys only
+    scopes: str = Field(max_length=500)  # the widest the client may ask for, space-separated
+    created_by: int = Field(foreign_key="app_user.id")
+    created_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    revoked_at: datetime | None = _when(default=None)  # type: ignore[assignment]
+
+
+class SmartAssertion(SQLModel, table=True):
+    """The jti of each accepted client assertion until it expires: a replayed assertion is refused."""
+
+    __tablename__ = "smart_assertion"
+    __table_args__ = (UniqueConstraint("client_id", "jti"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="smart_client.id", index=True)
+    jti: str = Field(max_length=255)
+    expires_at: datetime = _when()  # type: ignore[assignment]
+
+
+class SmartAccessToken(SQLModel, table=True):
+    """A short-lived access token issued to a SMART client: only its hash is stored."""
+
+    __tablename__ = "smart_access_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="smart_client.id", index=True)
+    practice_id: int = Field(foreign_key="practice.id")
+    token_hash: str = Field(max_length=64, unique=True)
+    scopes: str = Field(max_length=500)
+    issued_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    expires_at: datetime = _when()  # type: ignore[assignment]
+
+
 class ExportJob(SQLModel, table=True):
     """A Bulk Data export: state lives here so that any worker can run it and it survives restarts."""
 

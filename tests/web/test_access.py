@@ -76,8 +76,19 @@ ROUTES = {
     ("GET", "/admin/lab-mappings"): "admin",
     ("POST", "/admin/lab-mappings"): "admin",
     ("POST", "/admin/lab-mappings/retry"): "admin",
+    ("GET", "/admin/smart-clients"): "admin",
+    ("POST", "/admin/smart-clients"): "admin",
+    ("POST", "/admin/smart-clients/{client_id}/revoke"): "admin",
 }
 FHIR_PREFIX = "/fhir/"
+# FHIR routes a client calls before it has credentials: discovery and the SMART token endpoint (which
+# authenticates the client by its signed assertion, and answers 400/401 OperationOutcomes itself).
+PUBLIC_FHIR = (
+    "/fhir/metadata",
+    "/fhir/{rest:path}",
+    "/fhir/.well-known/smart-configuration",
+    "/fhir/auth/token",
+)
 
 
 def app_routes(app) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -119,6 +130,7 @@ def ids(as_nurse, make_patient, enrol, db) -> dict[str, str]:  # type: ignore[no
         "report_id": db.exec(select(LabReport.id)).first(),
         "result_id": db.exec(select(LabResult.id)).first(),
         "user_session_id": "999999",  # nobody's: ending one's own session would end the walk
+        "client_id": "1",
     }
 
 
@@ -162,8 +174,11 @@ def test_each_role_reaches_only_its_routes_and_nothing_fails(app, world, ids, ro
 def test_fhir_answers_anonymous_callers_with_an_operation_outcome(app, ids) -> None:
     client = TestClient(app, raise_server_exceptions=False)
     for method, path in app_routes(app):
-        if not path.startswith(FHIR_PREFIX) or path in ("/fhir/metadata", "/fhir/{rest:path}"):
+        if not path.startswith(FHIR_PREFIX) or path in PUBLIC_FHIR:
             continue
-        response = client.request(method, path.format(group="practice-1", job_id="x", file_name="x", **ids))
+        url = path.format(
+            group="practice-1", job_id="x", file_name="x", resource_type="Encounter", resource_id="x", **ids
+        )
+        response = client.request(method, url)
         assert response.status_code == 401, f"{method} {path}"
         assert response.json()["resourceType"] == "OperationOutcome"

@@ -8,6 +8,7 @@ who may read and who may export. Every read and export is audited.
 
 import logging
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from email.utils import format_datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from fastapi.responses import FileResponse, Response
 from fastapi.routing import APIRoute
 from sqlmodel import Session
 
-from asalee_track.care import api_tokens
+from asalee_track.care import api_tokens, smart_clients
 from asalee_track.care.errors import Forbidden, Invalid, NotFound
 from asalee_track.config import Settings
 from asalee_track.fhir import bulk, controls, reads, search, sources
@@ -171,6 +172,22 @@ def _login_required() -> Response:
 def get_principal(request: Request, db: DbSession) -> Principal:
     request.state.fhir_db = db
     header = request.headers.get("authorization", "")
+    if header[:7].lower() == "bearer " and header[7:].strip().startswith(smart_clients.TOKEN_PREFIX):
+        access = smart_clients.authenticate(db, header[7:].strip())
+        if access is None:
+            raise FhirError(
+                401,
+                "login",
+                "Unknown or expired access token: ask the token endpoint for a new one",
+                headers={"WWW-Authenticate": 'Bearer realm="asalee-track", error="invalid_token"'},
+            )
+        return Principal(
+            practice_id=access.client.practice_id,
+            role="client",
+            display_name=access.client.name,
+            smart_client_id=access.client.id,
+            scopes=access.scopes,
+        )
     if header[:7].lower() == "bearer ":
         found = api_tokens.authenticate(db, header[7:].strip())
         if found is not None and found.needs_touch:
@@ -248,7 +265,7 @@ def _search(
 ) -> Response:
     """Any search: the type's own parameters, then the result parameters (controls); audited per patient
     named, else as a search. Unknown parameters are refused unless the client prefers leniency."""
-    _may_read(db, caller, resource_type)
+    _may_read(db, caller, resource_type, "s")
     if "handling=lenient" in request.headers.get("prefer", "").lower():
         params = controls.lenient(params, _own_params(resource_type))
     asked = controls.parse(params, resource_type)
@@ -312,6 +329,7 @@ def export_patients(request: Request, db: DbSession, caller: Caller) -> Response
 def read_patient(
     request: Request, patient_id: str, db: DbSession, caller: Reader, catalog: CatalogDep
 ) -> Response:
+    _scoped(db, caller, "Patient", "r")
     scope = sources.Scope(caller.practice_id, patient_id=patient_id)
     found = next(iter(sources.patients(db.connection(), scope, catalog)), None)
     if found is None:
@@ -328,9 +346,16 @@ def everything(
     if "handling=lenient" in request.headers.get("prefer", "").lower():
         params = [(k, v) for k, v in params if k in everything_op.PARAMS]
     search.check_known(params, everything_op.PARAMS)
+    _scoped(db, caller, "Patient", "r")
     try:
         result = everything_op.everything(
-            db.connection(), caller.practice_id, patient_id, catalog, base_url(request), params
+            db.connection(),
+            caller.practice_id,
+            patient_id,
+            catalog,
+            base_url(request),
+            params,
+            allow=lambda resource_type: caller.allows(resource_type, "r"),
         )
     except FhirError as error:
         if error.status != 404:
@@ -357,6 +382,12 @@ def _kick_off(
         raise FhirError(400, "invalid", "Bulk export is asynchronous: send the header Prefer: respond-async")
     given = _params(request) if params is None else params
     export = bulk.parse_request(given, level, group, lenient="handling=lenient" in prefer)
+    if caller.scopes is not None:  # a SMART client exports what its scopes let it read
+        refused = [t for t in export.types if not caller.allows(t, "r")]
+        if refused and any(name == "_type" for name, _ in given):
+            record(db, caller, "denied", "ExportJob", outcome="failure", detail=f"scope: {caller.scopes}")
+            raise FhirError(403, "forbidden", f"The access token's scopes do not allow to read {refused[0]}")
+        export = replace(export, types=tuple(t for t in export.types if t not in refused))
     job = bulk.kick_off(db, caller, export, str(request.url))
     status_url = f"{base_url(request)}/bulk-status/{job.id}"
     body = operation_outcome("informational", f"Export job {job.id} queued", severity="information")
@@ -467,10 +498,68 @@ def export_file(request: Request, job_id: str, file_name: str, db: DbSession, ca
 
 
 # ---------------------------------------------------------------------------------------------------
+# SMART Backend Services: discovery and the token endpoint
+
+
+def token_url(request: Request) -> str:
+    return f"{base_url(request)}/auth/token"
+
+
+@router.api_route("/.well-known/smart-configuration", methods=["GET", "HEAD"])
+def smart_configuration(request: Request) -> Response:
+    body = {
+        "token_endpoint": token_url(request),
+        "grant_types_supported": ["client_credentials"],
+        "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+        "token_endpoint_auth_signing_alg_values_supported": smart_clients.ALGORITHMS,
+        "scopes_supported": list(smart_clients.GRANTS),
+        "capabilities": ["client-confidential-asymmetric", "permission-v1", "permission-v2"],
+    }
+    return Response(orjson.dumps(body), media_type="application/json")
+
+
+_TOKEN_ERRORS = {400: "invalid", 401: "login", 403: "forbidden"}
+
+
+@router.post("/auth/token")
+async def token(request: Request, db: DbSession) -> Response:
+    """client_credentials with a signed JWT assertion (SMART Backend Services) → a short-lived token."""
+    request.state.fhir_db = db
+    form = {key: value[:8000] for key, value in parse_qsl((await request.body()).decode("utf-8", "replace"))}
+    try:
+        issued = smart_clients.issue_token(db, form, token_url(request))
+    except smart_clients.Refused as refused:
+        headers = {"Cache-Control": "no-store"}
+        if refused.status == 401:
+            headers["WWW-Authenticate"] = 'Bearer realm="asalee-track", error="invalid_client"'
+        raise FhirError(
+            refused.status, _TOKEN_ERRORS[refused.status], f"{refused.error}: {refused.message}", headers
+        ) from None
+    body = {
+        "access_token": issued.access_token,
+        "token_type": "bearer",
+        "expires_in": issued.expires_in,
+        "scope": issued.scope,
+    }
+    return Response(
+        orjson.dumps(body),
+        media_type="application/json",
+        headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
 # Every other readable type: read by id, search (by patient). Declared last: the paths above win.
 
 
-def _may_read(db: Session, caller: Principal, resource_type: str) -> None:
+def _scoped(db: Session, caller: Principal, resource_type: str, interaction: str) -> None:
+    if not caller.allows(resource_type, interaction):
+        record(db, caller, "denied", resource_type, outcome="failure", detail=f"scope: {caller.scopes}")
+        what = "read" if interaction == "r" else "search"
+        raise FhirError(403, "forbidden", f"The access token's scopes do not allow to {what} {resource_type}")
+
+
+def _may_read(db: Session, caller: Principal, resource_type: str, interaction: str = "r") -> None:
     if resource_type not in reads.READABLE:
         raise FhirError(404, "not-supported", f"{resource_type[:64]} is not served here; see /fhir/metadata")
     if resource_type in reads.ADMIN_ONLY:
@@ -486,6 +575,7 @@ def _may_read(db: Session, caller: Principal, resource_type: str) -> None:
             raise FhirError(403, "forbidden", "The audit trail is for the practice's administrators")
     elif not caller.can_read:
         raise FhirError(403, "forbidden", "Reading patient records is for nurses, GPs and API clients")
+    _scoped(db, caller, resource_type, interaction)
 
 
 @router.api_route("/{resource_type}/{resource_id}", methods=["GET", "HEAD"])
