@@ -94,17 +94,11 @@ def _session_patient(conn: Connection, practice_id: int, session_id: str) -> str
 
 
 def _observation_patient(conn: Connection, practice_id: int, observation_id: str, catalog: Catalog) -> str:
-    obs, session = sources.observation_t, sources.session_t
-    query = (
-        select(obs.c.patient_id)
-        .join(session, session.c.id == obs.c.session_id)
-        .where(
-            obs.c.id == _uuid(observation_id),
-            session.c.practice_id == practice_id,
-            session.c.superseded_by_id.is_(None),
-        )
+    """A session's observation or a lab value, as exports hold them (current versions only)."""
+    exported = sources.observation_query(sources.Scope(practice_id)).where(
+        sources.observation_t.c.id == _uuid(observation_id)
     )
-    return str(_one(conn, query).patient_id)
+    return str(_one(conn, exported).patient_id)
 
 
 def _act_patient(conn: Connection, practice_id: int, item_id: str, catalog: Catalog) -> str:

@@ -269,7 +269,7 @@ def observation_query(practice_id: int, params: Params, catalog: Catalog) -> tup
     for value in values(params, "date"):
         query = query.where(date_condition(table.c.effective_at, value))
     for value in values(params, "_lastUpdated"):
-        query = query.where(date_condition(sources.session_t.c.updated_at, value))
+        query = query.where(date_condition(sources.observation_changed_at(), value))
     return query, patient_ids
 
 
@@ -282,7 +282,7 @@ def search_observations(
     table = sources.observation_t
     columns = {
         "_id": table.c.id,
-        "_lastUpdated": sources.session_t.c.updated_at,
+        "_lastUpdated": sources.observation_changed_at(),
         "date": table.c.effective_at,
     }
     order = _order(params, columns, [table.c.effective_at.desc(), table.c.id])

@@ -270,6 +270,16 @@ def encounters(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Res
         yield mapping.stamp(mapping.encounter(row, reasons.get(row.patient_id)), row.updated_at)
 
 
+def observation_changed_at() -> Any:
+    """When an observation last changed: its session's last change, or a lab value's entry."""
+    return func.coalesce(
+        session_t.c.updated_at,
+        lab_result_t.c.resolved_at,
+        lab_report_t.c.received_at,
+        observation_t.c.effective_at,
+    )
+
+
 def observation_query(scope: Scope) -> Select[Any]:
     """Observations of current sessions, and lab observations not corrected since (no session)."""
     lab = and_(

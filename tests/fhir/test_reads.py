@@ -108,3 +108,22 @@ def test_made_up_ids_are_404_outcomes(client, token, path) -> None:
 def test_a_type_not_served_is_404_not_supported(client, token) -> None:
     body = assert_outcome(client.get("/fhir/Medication/x", headers=auth(token)), 404)
     assert body["issue"][0]["code"] == "not-supported"
+
+
+def test_a_lab_value_reads_by_id_with_its_version(
+    client, token, engine, world, protocols, make_patient, enrol
+) -> None:
+    from tests.fhir.test_labs import _import
+
+    patient = enrol(make_patient(family_name="Lefèvre", given_names="Hélène"), "diabete-type-2")
+    _import(engine, world, protocols, "hl7-oru-utf8-bom-cr.hl7")
+    found = client.get(f"/fhir/Observation?patient={patient.id}&code=4548-4", headers=auth(token)).json()
+    [entry] = found["entry"]
+    value = entry["resource"]
+    assert value["meta"]["versionId"] and value["meta"]["lastUpdated"]
+    read = client.get(f"/fhir/Observation/{value['id']}", headers=auth(token))
+    assert read.status_code == 200 and read.json() == value
+    recent = client.get(
+        f"/fhir/Observation?patient={patient.id}&_lastUpdated=ge2020-01-01", headers=auth(token)
+    )
+    assert value["id"] in [e["resource"]["id"] for e in recent.json()["entry"]]
