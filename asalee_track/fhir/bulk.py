@@ -234,15 +234,15 @@ def poll(db: Session, job: ExportJob) -> None:
 
 
 def cleanup_expired(engine: Engine, settings: Settings) -> int:
-    """Remove the files of exports past their expiry; the job row stays (status expired) for the trail."""
+    """Remove the files of exports past their expiry; the job row stays (status expired) for the trail.
+    Called on every pass of the worker: a plain read first, so that an idle worker takes no write lock."""
     now = utcnow()
+    expired_condition = (job_t.c.status == "done") & (job_t.c.expires_at < now)
+    if not _any_claimable(engine, expired_condition):
+        return 0
     with transaction(engine) as db:
         conn = db.connection()
-        expired = list(
-            conn.execute(
-                select(job_t.c.id).where(job_t.c.status == "done", job_t.c.expires_at < now)
-            ).scalars()
-        )
+        expired = list(conn.execute(select(job_t.c.id).where(expired_condition)).scalars())
         for job_id in expired:
             conn.execute(update(job_t).where(job_t.c.id == job_id).values(status="expired", updated_at=now))
     for job_id in expired:
@@ -409,8 +409,9 @@ def claim_next(engine: Engine, worker: str) -> str | None:
 
 
 def _any_claimable(engine: Engine, claimable: Any) -> bool:
-    """A plain read first: on SQLite the app engine's transactions take the write lock, and an idle
-    worker polling every second must not compete with the people using the app for it."""
+    """Whether any job meets the condition. A plain read first: on SQLite the app engine's transactions
+    take the write lock, and an idle worker polling every second must not compete with the people using
+    the app for it."""
     if not is_sqlite(engine) or not engine.url.database or engine.url.database == ":memory:":
         return True
     reader = _sqlite_reader(engine.url.render_as_string(hide_password=False))
