@@ -19,10 +19,9 @@ class Match:
 
 
 def ins_is_qualified(patient: Patient) -> bool:
-    """Whether the patient's stored INS may be trusted to match on. The identity status (provisoire,
-    récupérée, validée, qualifiée) is not recorded yet; until it is, a stored INS is taken as what the
-    practice checked. When the status lands, only a qualified identity returns True here."""
-    return patient.ins is not None
+    """Whether the patient's stored INS may be trusted to match on: only for a qualified identity
+    (référentiel INS). Any other patient is matched on the strict traits, or sent for review."""
+    return patient.ins is not None and patient.identity_status == "qualifiee"
 
 
 def match(db: Session, practice_id: int, identity: dict) -> Match:

@@ -199,6 +199,8 @@ def job_for(db: Session, principal: Principal, job_id: str) -> ExportJob:
     """A job of the caller's practice; a cancelled job, like another practice's, does not exist."""
     job = db.get(ExportJob, job_id) if len(job_id) <= 36 else None
     if job is None or job.practice_id != principal.practice_id or job.status in ("cancelled", "expired"):
+        # Another practice's job looks like no job at all, and the probe is on record.
+        record(db, principal, "denied", "ExportJob", job_id[:64], outcome="not-found")
         raise not_found("No such export job (cancelled, expired or never made)")
     if not principal.can_export:
         raise FhirError(403, "forbidden", "Your role does not allow exports (GP or administrator only)")

@@ -85,13 +85,30 @@ def test_two_patients_with_the_same_traits_are_never_guessed(import_sample, make
     )
 
 
-def test_an_ins_whose_traits_disagree_is_held(import_sample, make_patient) -> None:  # type: ignore[no-untyped-def]
-    make_patient(family_name="Lefèvre", given_names="Hélène", birth_date="1957-07-02")
+def _qualified(engine, patient) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import update
+
+    from asalee_track.store.tables import Patient
+
+    with engine.begin() as connection:  # as if checked on an identity document and by INSi
+        connection.execute(
+            update(Patient).where(Patient.id == patient.id).values(identity_status="qualifiee")
+        )
+
+
+def test_an_ins_whose_traits_disagree_is_held(import_sample, make_patient, engine) -> None:  # type: ignore[no-untyped-def]
+    _qualified(engine, make_patient(family_name="Lefèvre", given_names="Hélène", birth_date="1957-07-02"))
     line = by_label(import_sample("hprim-sante-utf8-lf.hpr"))["HbA1c"]
     assert (line.outcome, line.reason) == (
         "review",
         "The INS matches a patient whose birth date or sex differ: check it.",
     )
+
+
+def test_the_ins_of_an_identity_not_qualified_is_not_matched_on(import_sample, make_patient) -> None:  # type: ignore[no-untyped-def]
+    make_patient(family_name="Lefèvre", given_names="Hélène", birth_date="1957-07-02")  # provisoire
+    line = by_label(import_sample("hprim-sante-utf8-lf.hpr"))["HbA1c"]
+    assert (line.outcome, line.reason) == ("review", "No patient of the practice has these traits.")
 
 
 def test_the_nurse_can_reject_a_result_with_a_reason(import_sample, engine, world) -> None:  # type: ignore[no-untyped-def]

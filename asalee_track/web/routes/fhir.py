@@ -273,6 +273,7 @@ def _search(
     patient_ids: list[str] = []
     if resource_type == "Patient":
         page = search.search_patients(conn, caller.practice_id, params)
+        patient_ids = [str(resource["id"]) for resource in page.resources]  # each patient shown
     elif resource_type == "Observation":
         page, patient_ids = search.search_observations(conn, caller.practice_id, params, catalog)
     else:
@@ -435,8 +436,9 @@ async def export_patients_post(request: Request, db: DbSession, caller: Caller) 
     return _kick_off(request, db, caller, "patient", params=await _parameters(request))
 
 
-def _practice_group(caller: Principal, group: str) -> None:
+def _practice_group(db: Session, caller: Principal, group: str) -> None:
     if group != group_id(caller.practice_id):
+        record(db, caller, "denied", "Group", group[:64], outcome="not-found")
         raise not_found(
             f"Group/{group[:64]} is not known; this practice's group is {group_id(caller.practice_id)}"
         )
@@ -445,13 +447,13 @@ def _practice_group(caller: Principal, group: str) -> None:
 @router.get("/Group/{group}/$export")  # no HEAD: a kick-off starts a job
 @writes_on_get
 def export_group(request: Request, group: str, db: DbSession, caller: Caller) -> Response:
-    _practice_group(caller, group)
+    _practice_group(db, caller, group)
     return _kick_off(request, db, caller, "group", group)
 
 
 @router.post("/Group/{group}/$export")
 async def export_group_post(request: Request, group: str, db: DbSession, caller: Caller) -> Response:
-    _practice_group(caller, group)
+    _practice_group(db, caller, group)
     return _kick_off(request, db, caller, "group", group, params=await _parameters(request))
 
 
