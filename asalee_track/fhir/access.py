@@ -9,7 +9,10 @@ from asalee_track.care import audit, smart_clients
 from asalee_track.care.actor import Actor
 
 READ_ROLES = ("nurse", "gp")  # clinicians read patient records
-EXPORT_ROLES = ("gp", "admin")  # a whole practice leaves the building: the GP or the administrator
+# A Bulk export discloses patient records outside the practice. Through a login only the GP may start
+# one; an administrator, who reads no patient record, discloses deliberately by issuing an API token or
+# registering a SMART client for the receiving system (both audited), whose exports are audited too.
+EXPORT_ROLES = ("gp",)
 
 
 @dataclass(frozen=True)

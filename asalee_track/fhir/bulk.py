@@ -163,7 +163,12 @@ def observation_filter(filters: Sequence[str], catalog: Catalog) -> tuple[Any, .
 
 def kick_off(db: Session, principal: Principal, request: ExportRequest, request_url: str) -> ExportJob:
     if not principal.can_export:
-        raise FhirError(403, "forbidden", "Your role does not allow exports (GP or administrator only)")
+        record(db, principal, "denied", "ExportJob", outcome="forbidden", detail=f"{request.level} export")
+        raise FhirError(
+            403,
+            "forbidden",
+            "Only a GP, or a client system given a token by the administrator, may export patient records",
+        )
     if request.patients:
         patient_t = sources.patient_t
         known = set(
@@ -191,7 +196,9 @@ def kick_off(db: Session, principal: Principal, request: ExportRequest, request_
     )
     db.add(job)
     db.flush()
-    record(db, principal, "export", "ExportJob", job.id, detail=f"{request.level}: {','.join(request.types)}")
+    disclosure = "disclosure of the whole practice" if request.level != "patient" or not request.patients else ""
+    detail = f"{request.level}: {','.join(request.types)}" + (f"; {disclosure}" if disclosure else "")
+    record(db, principal, "export", "ExportJob", job.id, detail=detail)
     return job
 
 
@@ -203,7 +210,7 @@ def job_for(db: Session, principal: Principal, job_id: str) -> ExportJob:
         record(db, principal, "denied", "ExportJob", job_id[:64], outcome="not-found")
         raise not_found("No such export job (cancelled, expired or never made)")
     if not principal.can_export:
-        raise FhirError(403, "forbidden", "Your role does not allow exports (GP or administrator only)")
+        raise FhirError(403, "forbidden", "Only a GP, or a client system given a token, may read exports")
     return job
 
 

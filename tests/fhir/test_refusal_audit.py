@@ -38,3 +38,16 @@ def test_a_patient_search_records_each_patient_it_returned(client, token, make_p
         select(AuditEvent.patient_id).where(AuditEvent.action == "read", AuditEvent.object_type == "Patient")
     ).all()
     assert sorted(reads) == sorted(p.id for p in found)
+
+
+def test_an_administrator_cannot_export_the_practice_through_a_login(as_admin, db) -> None:
+    response = as_admin.get("/fhir/$export", headers=ASYNC)
+    assert response.status_code == 403 and "token" in response.json()["issue"][0]["diagnostics"]
+    denied = db.exec(select(AuditEvent).where(AuditEvent.action == "denied")).all()
+    assert [(e.object_type, e.outcome) for e in denied] == [("ExportJob", "forbidden")]
+
+
+def test_a_whole_practice_export_is_audited_as_a_disclosure(client, token, db) -> None:
+    assert client.get("/fhir/$export", headers=auth(token, **ASYNC)).status_code == 202
+    (export,) = db.exec(select(AuditEvent).where(AuditEvent.action == "export")).all()
+    assert "disclosure of the whole practice" in export.detail
