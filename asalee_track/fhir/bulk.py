@@ -196,8 +196,9 @@ def kick_off(db: Session, principal: Principal, request: ExportRequest, request_
     )
     db.add(job)
     db.flush()
-    disclosure = "disclosure of the whole practice" if request.level != "patient" or not request.patients else ""
-    detail = f"{request.level}: {','.join(request.types)}" + (f"; {disclosure}" if disclosure else "")
+    detail = f"{request.level}: {','.join(request.types)}"
+    if not request.patients:  # named patients aside, every export discloses the whole practice
+        detail += "; disclosure of the whole practice"
     record(db, principal, "export", "ExportJob", job.id, detail=detail)
     return job
 
