@@ -53,8 +53,11 @@ def build_form(protocols: ProtocolSet, protocol_ids: list[str]) -> list[FormSect
         protocol = protocols.get(protocol_id)
         if protocol is None:
             continue
+        derived = protocol.scored_measures
         fields = [
-            FormField(m, protocol.id) for m in protocol.measures if m.computed is None and m.id not in asked
+            FormField(m, protocol.id)
+            for m in protocol.measures
+            if m.computed is None and m.id not in derived and m.id not in asked
         ]
         asked.update(f.measure.id for f in fields)
         sections.append(

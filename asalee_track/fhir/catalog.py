@@ -92,6 +92,8 @@ def _measure_info(measure: Any) -> MeasureInfo:
         coding.extend(_coding(codes.LOINC, extra) for extra in measure.also_loinc)
     if measure.snomed:
         coding.append(_coding(codes.SNOMED, measure.snomed, None if measure.loinc else measure.display))
+    if not coding:  # no verified standard code (protocol says `local: true`)
+        coding.append(_coding(codes.LOCAL_MEASURE, measure.id, measure.label.en))
     answers = {
         answer.code: _coding(codes.SHORT_SYSTEMS[answer.system], answer.code, answer.label.en)
         for answer in measure.codes

@@ -27,7 +27,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from yaml.error import Mark
 
 from .errors import ProtocolError, ProtocolLoadError, SchemaIssue, SchemaIssues
-from .schema import CHANGES, FORMULAS, THRESHOLDS, Measure, Protocol, _fmt
+from .schema import CHANGES, FORMULAS, THRESHOLDS, Instrument, Measure, Protocol, _fmt
 from .units import UNITS
 
 Loc = tuple[str | int, ...]
@@ -38,6 +38,7 @@ _ITEM_LISTS = {
     "escalation": "rule",
     "education": "education topic",
     "delegated_acts": "delegated act",
+    "instruments": "instrument",
 }
 
 
@@ -363,6 +364,44 @@ class _Validator:
                     self._condition(condition, loc, measure_ids, measures)
         for index, act in self.items("delegated_acts"):
             self._reference(act.get("measure"), ("delegated_acts", index, "measure"), measure_ids)
+        for index, item in self.items("instruments"):
+            self._instrument(index, item, measure_ids, measures)
+        home_bp = self.data.get("home_bp")
+        if isinstance(home_bp, dict):
+            for key in ("sbp", "dbp"):
+                if self._reference(home_bp.get(key), ("home_bp", key), measure_ids):
+                    unit = getattr(measures.get(home_bp[key]), "unit", "mm[Hg]")
+                    if unit != "mm[Hg]":
+                        self.report(
+                            ("home_bp", key),
+                            f"home_bp.{key}: measure '{home_bp[key]}' is in {unit!r}; "
+                            "a blood-pressure average needs 'mm[Hg]'",
+                        )
+
+    def _instrument(
+        self, index: int, item: dict[str, Any], measure_ids: set[str], measures: Mapping[str, Measure]
+    ) -> None:
+        """The score measure exists, is a score, and its plausible range holds every possible total."""
+        loc: Loc = ("instruments", index, "score")
+        if not self._reference(item.get("score"), loc, measure_ids):
+            return
+        measure = measures.get(item["score"])
+        if measure is None:
+            return
+        if measure.kind != "score":
+            self.report(loc, f"score measure '{measure.id}' must be 'kind: score', not {measure.kind}")
+            return
+        try:
+            instrument = Instrument.model_validate(item)
+        except ValidationError:
+            return  # its own errors are reported by pass 1
+        low, high = instrument.score_range
+        if measure.plausible and not measure.plausible[0] <= low <= high <= measure.plausible[1]:
+            self.report(
+                loc,
+                f"possible totals {_fmt(low)}–{_fmt(high)} do not fit the plausible range "
+                f"{_fmt(measure.plausible[0])}–{_fmt(measure.plausible[1])} of measure '{measure.id}'",
+            )
 
     def _duplicates(self, key: str, label: str) -> None:
         first: dict[str, Loc] = {}

@@ -282,6 +282,8 @@ class Measure(Model):
     decimals: Annotated[StrictInt, Field(ge=0, le=4)] | None = None
     codes: list[CodedValue] = Field(default_factory=list)
     computed: Computed | None = None
+    # No standard code could be verified: FHIR codes the measure in the application's own namespace.
+    local: StrictBool = False
 
     @property
     def accepted_units(self) -> list[str]:
@@ -321,8 +323,11 @@ class _MeasureChecks:
         return self.get(key) is None and key not in self.broken
 
     def run(self) -> Iterator[SchemaIssue]:
-        if self.lacks("loinc") and self.lacks("snomed"):
-            yield SchemaIssue("needs a 'loinc' code (or 'snomed' when no LOINC code exists)")
+        if self.lacks("loinc") and self.lacks("snomed") and not self.get("local"):
+            yield SchemaIssue(
+                "needs a 'loinc' code (or 'snomed' when no LOINC code exists, "
+                "or 'local: true' when no standard code could be verified)"
+            )
         kind = None if "kind" in self.broken else self.get("kind") or "quantity"
         if kind == "coded":
             yield from self.coded()
@@ -576,6 +581,144 @@ class DelegatedAct(Model):
     requires: Text | None = None  # prerequisite shown to the nurse (training, GP's signed protocol…)
 
 
+# ---------------------------------------------------------------------------------------------------
+# Scored instruments (questionnaires) and home blood-pressure series
+
+# How an instrument's total is computed from the points of its answers (no eval): a fixed list.
+TOTALS = ("sum",)
+
+
+class AnswerOption(Model):
+    code: Slug
+    label: Text
+    points: Num
+
+
+class InstrumentItem(Model):
+    """One question. ``label`` says what it is about in the protocol's own words: an instrument's
+    item wording may be copyrighted and is never shipped; the nurse reads the licensed form."""
+
+    id: Slug
+    label: Text
+    options: list[AnswerOption] = Field(default_factory=list)  # empty: the instrument's shared options
+
+
+class Band(Model):
+    """Inclusive score range and what it means (``0–2: dépendance faible``)."""
+
+    min: Num
+    max: Num
+    label: Text
+
+    @model_validator(mode="after")
+    def _range(self) -> Band:
+        if self.min > self.max:
+            raise SchemaIssue(f"band min {_fmt(self.min)} is above its max {_fmt(self.max)}", ("min",))
+        return self
+
+
+class Instrument(Model):
+    """A scored questionnaire: answers with points, a total recorded as the ``score`` measure's value
+    (an observation like any other, which rules test and charts show), bands that say what it means."""
+
+    id: Slug
+    label: Text
+    licence: Literal["public-domain", "free-clinical-use"]
+    source: Str  # the reference that defines items, points and bands
+    score: Slug  # id of the measure (kind: score) the total is recorded as
+    total: Literal["sum"] = "sum"
+    options: list[AnswerOption] = Field(default_factory=list)  # shared by items that list none
+    items: Annotated[list[InstrumentItem], Field(min_length=1)]
+    bands: list[Band] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Instrument:
+        issues = list(self._issues())
+        if issues:
+            raise issues[0] if len(issues) == 1 else SchemaIssues(issues)
+        return self
+
+    def _issues(self) -> Iterator[SchemaIssue]:
+        yield from _duplicate_codes(self.options, ("options",))
+        seen: set[str] = set()
+        for index, item in enumerate(self.items):
+            if item.id in seen:
+                yield SchemaIssue(f"duplicate item id '{item.id}'", ("items", index, "id"))
+            seen.add(item.id)
+            if not item.options and not self.options:
+                yield SchemaIssue(
+                    f"item '{item.id}' has no answer options; give it 'options' "
+                    "or give the instrument shared 'options'",
+                    ("items", index),
+                )
+            elif len(self.item_options(item)) < 2:
+                yield SchemaIssue(f"item '{item.id}' needs at least 2 answer options", ("items", index))
+            yield from _duplicate_codes(item.options, ("items", index, "options"))
+        low, high = self.score_range
+        previous: Band | None = None
+        for index, band in enumerate(self.bands):
+            if band.min < low or band.max > high:
+                yield SchemaIssue(
+                    f"band {_fmt(band.min)}–{_fmt(band.max)} lies outside the possible scores "
+                    f"{_fmt(low)}–{_fmt(high)}",
+                    ("bands", index),
+                )
+            if previous is not None and band.min <= previous.max:
+                yield SchemaIssue(
+                    f"band {_fmt(band.min)}–{_fmt(band.max)} overlaps the previous one "
+                    f"({_fmt(previous.min)}–{_fmt(previous.max)}); list bands in order, without overlap",
+                    ("bands", index),
+                )
+            previous = band
+
+    def item_options(self, item: InstrumentItem) -> list[AnswerOption]:
+        return item.options or self.options
+
+    @property
+    def score_range(self) -> tuple[float, float]:
+        """Lowest and highest possible totals."""
+        low = sum(min((o.points for o in self.item_options(i)), default=0.0) for i in self.items)
+        high = sum(max((o.points for o in self.item_options(i)), default=0.0) for i in self.items)
+        return low, high
+
+    def band(self, score: float) -> Band | None:
+        return next((band for band in self.bands if band.min <= score <= band.max), None)
+
+
+def _duplicate_codes(options: list[AnswerOption], loc: tuple[str | int, ...]) -> Iterator[SchemaIssue]:
+    seen: set[str] = set()
+    for index, option in enumerate(options):
+        if option.code in seen:
+            yield SchemaIssue(f"duplicate answer code '{option.code}'", (*loc, index, "code"))
+        seen.add(option.code)
+
+
+class HomeBloodPressure(Model):
+    """A home blood-pressure series ("rule of 3": 3 readings each morning and evening over 3 days).
+    Every reading is kept; the averages are recorded as the ``sbp`` and ``dbp`` measures, and only when
+    the series has at least ``min_readings`` complete readings."""
+
+    days: Annotated[StrictInt, Field(ge=1, le=14)]
+    per_period: Annotated[StrictInt, Field(ge=1, le=6)]  # readings each morning and each evening
+    min_readings: Annotated[StrictInt, Field(ge=1)]
+    sbp: Slug
+    dbp: Slug
+
+    @model_validator(mode="after")
+    def _enough_cells(self) -> HomeBloodPressure:
+        if self.min_readings > self.cells:
+            raise SchemaIssue(
+                f"home_bp.min_readings {self.min_readings} is more than the grid holds "
+                f"({self.days} days × 2 periods × {self.per_period} = {self.cells})",
+                ("min_readings",),
+            )
+        return self
+
+    @property
+    def cells(self) -> int:
+        return self.days * 2 * self.per_period
+
+
 class ConditionCodes(Model):
     snomed: Annotated[list[Snomed], Field(min_length=1)]
     icd10: Annotated[list[Icd10], Field(min_length=1)]
@@ -591,6 +734,8 @@ class Protocol(Model):
     escalation: list[Rule] = Field(default_factory=list)
     education: list[EducationTopic] = Field(default_factory=list)
     delegated_acts: list[DelegatedAct] = Field(default_factory=list)
+    instruments: list[Instrument] = Field(default_factory=list)
+    home_bp: HomeBloodPressure | None = None
 
     _by_id: dict[str, Measure] = PrivateAttr(default_factory=dict)
 
@@ -603,6 +748,17 @@ class Protocol(Model):
 
     def has_measure(self, measure_id: str) -> bool:
         return measure_id in self._by_id
+
+    def instrument(self, instrument_id: str) -> Instrument:
+        return next(item for item in self.instruments if item.id == instrument_id)
+
+    @property
+    def scored_measures(self) -> set[str]:
+        """Measures whose value the app derives (instrument totals, home-BP averages): never asked."""
+        derived = {instrument.score for instrument in self.instruments}
+        if self.home_bp is not None:
+            derived.update((self.home_bp.sbp, self.home_bp.dbp))
+        return derived
 
     def rule(self, rule_id: str) -> Rule:
         return next(rule for rule in self.escalation if rule.id == rule_id)

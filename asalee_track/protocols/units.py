@@ -56,6 +56,10 @@ _UNIT_LIST: tuple[Unit, ...] = (
     Unit("min/wk", "activity-duration", 1.0 / 7.0),
     Unit("d/wk", "days-per-week", 1.0),
     Unit("{steps}/d", "steps-per-day", 1.0),
+    Unit("L", "volume", 1.0),
+    Unit("mL", "volume", 1e-3),
+    Unit("[ppm]", "parts-per-million", 1.0),
+    Unit("{pack-years}", "pack-years", 1.0),
 )
 
 UNITS: Mapping[str, Unit] = {unit.code: unit for unit in _UNIT_LIST}
@@ -191,6 +195,8 @@ _DISPLAY_UNITS: Mapping[str, tuple[str, str]] = {  # UCUM code → (fr, en) as p
     "min/wk": ("min/sem.", "min/week"),
     "d/wk": ("j/sem.", "days/week"),
     "{steps}/d": ("pas/j", "steps/day"),
+    "[ppm]": ("ppm", "ppm"),
+    "{pack-years}": ("paquets-années", "pack-years"),
 }
 
 

@@ -105,7 +105,7 @@ def test_user_add_refuses_a_short_password(sqlite_home: Path) -> None:
 def test_protocols_check_accepts_the_shipped_protocols() -> None:
     result = runner.invoke(app, ["protocols", "check", "protocols/"])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("4 protocols valid: diabete-type-2 ")
+    assert result.output.startswith("7 protocols valid: bpco-tabac 2026.1, diabete-type-2 ")
 
 
 def test_protocols_check_lists_errors_and_fails(tmp_path: Path) -> None:

@@ -42,3 +42,18 @@ def obesity(protocol_set: ProtocolSet) -> Protocol:
 @pytest.fixture(scope="session")
 def cancer(protocol_set: ProtocolSet) -> Protocol:
     return protocol_set["suivi-cancer"]
+
+
+@pytest.fixture(scope="session")
+def cv(protocol_set: ProtocolSet) -> Protocol:
+    return protocol_set["risque-cardiovasculaire"]
+
+
+@pytest.fixture(scope="session")
+def copd(protocol_set: ProtocolSet) -> Protocol:
+    return protocol_set["bpco-tabac"]
+
+
+@pytest.fixture(scope="session")
+def cognition(protocol_set: ProtocolSet) -> Protocol:
+    return protocol_set["troubles-cognitifs"]

@@ -120,8 +120,16 @@ def test_summary_wording() -> None:
 
 
 def test_protocol_set_is_a_mapping_by_id(protocol_set: ProtocolSet) -> None:
-    assert len(protocol_set) == 4
-    assert list(protocol_set) == ["diabete-type-2", "insuffisance-cardiaque", "obesite", "suivi-cancer"]
+    assert len(protocol_set) == 7
+    assert list(protocol_set) == [
+        "bpco-tabac",
+        "diabete-type-2",
+        "insuffisance-cardiaque",
+        "obesite",
+        "risque-cardiovasculaire",
+        "suivi-cancer",
+        "troubles-cognitifs",
+    ]
     assert protocol_set.get("obesite") is protocol_set["obesite"]
     assert protocol_set.get("unknown") is None
     assert "suivi-cancer" in protocol_set
@@ -170,4 +178,4 @@ def test_same_result_without_libyaml(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(loader, "_FAST_LOADER", None)
     assert [check_file(path)[1] for path in BROKEN_FILES] == with_libyaml
     protocols, errors = check_paths([PROTOCOLS_DIR])
-    assert errors == [] and len(protocols) == 4
+    assert errors == [] and len(protocols) == 7

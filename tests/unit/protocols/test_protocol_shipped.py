@@ -1,4 +1,4 @@
-"""The four shipped protocols: they load cleanly and say what the clinical references say."""
+"""The shipped protocols: they load cleanly and say what the clinical references say."""
 
 from __future__ import annotations
 
@@ -23,12 +23,12 @@ def fired(protocol: Protocol, history: list[Obs], now: datetime = T0) -> list[st
     return [firing.rule_id for firing in evaluate(protocol, history, now)]
 
 
-def test_the_four_protocols_load_without_errors() -> None:
+def test_the_seven_protocols_load_without_errors() -> None:
     protocols, errors = check_paths([PROTOCOLS_DIR])
     assert errors == []
     assert summary(protocols) == (
-        "4 protocols valid: diabete-type-2 2026.1, insuffisance-cardiaque 2026.1, "
-        "obesite 2026.1, suivi-cancer 2026.1"
+        "7 protocols valid: bpco-tabac 2026.1, diabete-type-2 2026.1, insuffisance-cardiaque 2026.1, "
+        "obesite 2026.1, risque-cardiovasculaire 2026.1, suivi-cancer 2026.1, troubles-cognitifs 2026.1"
     )
 
 
@@ -61,6 +61,9 @@ def test_condition_codes(protocol_set: ProtocolSet) -> None:
         "obesite": (["414916001"], ["E66"]),
         "insuffisance-cardiaque": (["84114007"], ["I50"]),
         "suivi-cancer": (["363346000", "266987004"], ["C00-C97", "Z08", "Z85"]),
+        "risque-cardiovasculaire": (["38341003"], ["I10"]),
+        "bpco-tabac": (["13645005", "56294008"], ["J44", "F17"]),
+        "troubles-cognitifs": (["386806002"], ["R41", "F06.7"]),
     }
 
 
@@ -107,6 +110,28 @@ def test_condition_codes(protocol_set: ProtocolSet) -> None:
             {"weight", "sbp", "dbp", "heart-rate", "spo2", "nt-probnp", "bnp", "egfr", "activity"},
         ),
         ("suivi-cancer", {"weight", "bmi", "pain", "ecog", "smoking", "activity"}),
+        (
+            "risque-cardiovasculaire",
+            {
+                "sbp",
+                "dbp",
+                "home-sbp",
+                "home-dbp",
+                "total-cholesterol",
+                "hdl",
+                "ldl",
+                "triglycerides",
+                "potassium",
+                "creatinine",
+                "egfr",
+                "smoking",
+            },
+        ),
+        (
+            "bpco-tabac",
+            {"smoking", "pack-years", "exhaled-co", "fev1", "fvc", "fev1-fvc", "fagerstrom", "motivation"},
+        ),
+        ("troubles-cognitifs", {"education-level", "moca", "mini-cog", "iadl", "phq9"}),
     ],
 )
 def test_measures_per_pathway_follow_domain_md(
@@ -135,6 +160,18 @@ def test_loinc_codes_of_the_usual_measures(protocol_set: ProtocolSet) -> None:
         "ecog": "89247-1",
         "smoking": "72166-2",
         "activity": "68516-4",
+        "home-sbp": "8480-6",
+        "home-dbp": "8462-4",
+        "total-cholesterol": "2093-3",
+        "hdl": "2085-9",
+        "triglycerides": "2571-8",
+        "potassium": "2823-3",
+        "creatinine": "14682-9",
+        "fev1": "20150-9",
+        "fvc": "19868-9",
+        "fev1-fvc": "19926-5",
+        "moca": "72172-0",
+        "phq9": "44261-6",
     }
     for protocol in protocol_set.values():
         for measure in protocol.measures:
@@ -236,6 +273,9 @@ PRECISION = {
     "weight": 1, "height": 0, "bmi": 1, "waist": 0, "sbp": 0, "dbp": 0, "heart-rate": 0, "hba1c": 1,
     "fasting-glucose": 2, "ldl": 2, "egfr": 0, "uacr": 1, "activity": 0, "spo2": 0, "nt-probnp": 0,
     "bnp": 0, "pain": 0, "ecog": 0,
+    "home-sbp": 0, "home-dbp": 0, "total-cholesterol": 2, "hdl": 2, "triglycerides": 2, "potassium": 1,
+    "creatinine": 0, "pack-years": 0, "exhaled-co": 0, "fev1": 2, "fvc": 2, "fev1-fvc": 0,
+    "fagerstrom": 0, "moca": 0, "mini-cog": 0, "iadl": 0, "phq9": 0,
 }  # fmt: skip
 
 
@@ -260,3 +300,59 @@ def test_every_shipped_unit_is_shown_as_clinicians_write_it(protocol_set: Protoc
                     unit,
                     shown,
                 )
+def test_cardiovascular_home_series_follows_the_rule_of_3(cv: Protocol) -> None:
+    series = cv.home_bp
+    assert series is not None
+    assert (series.days, series.per_period, series.cells, series.min_readings) == (3, 3, 18, 12)
+    assert (series.sbp, series.dbp) == ("home-sbp", "home-dbp")
+    assert cv.scored_measures == {"home-sbp", "home-dbp"}  # averages are computed, never typed
+    home = cv.measure("home-sbp").target
+    assert home is not None and home.max == 134  # normal below 135/85
+    assert [act.id for act in cv.delegated_acts] == ["ecg"]
+
+
+def test_cardiovascular_alerts(cv: Protocol) -> None:
+    assert fired(cv, [Obs("home-sbp", 136.0, T0), Obs("home-dbp", 80.0, T0)]) == ["hta-automesure"]
+    assert fired(cv, [Obs("home-sbp", 134.0, T0), Obs("home-dbp", 84.0, T0)]) == []
+    assert fired(cv, [Obs("potassium", 3.2, T0)]) == ["hypokaliemie"]
+    assert fired(cv, [Obs("potassium", 5.8, T0)]) == ["hyperkaliemie"]
+    assert fired(cv, [Obs("sbp", 150.0, days(-90)), Obs("sbp", 145.0, T0)]) == ["pa-cabinet-hors-cible"]
+
+
+def test_copd_spirometry_and_smoking(copd: Protocol) -> None:
+    assert fired(copd, [Obs("fev1-fvc", 65.0, T0)]) == ["trouble-ventilatoire-obstructif"]
+    assert fired(copd, [Obs("fev1-fvc", 70.0, T0)]) == []  # 0.70 itself is not obstruction
+    [act] = copd.delegated_acts
+    assert (act.id, act.kind, act.measure) == ("spirometrie", "procedure", "fev1-fvc")
+    assert copd.measure("exhaled-co").unit == "[ppm]"
+    assert copd.measure("pack-years").snomed == "401201003"
+    fagerstrom = copd.instrument("fagerstrom")
+    assert fagerstrom.score_range == (0, 10)
+    assert [(band.min, band.max) for band in fagerstrom.bands] == [(0, 2), (3, 4), (5, 6), (7, 10)]
+    assert fired(copd, [Obs("fagerstrom", 7.0, T0)]) == ["dependance-forte"]
+
+
+def test_cognitive_referral_threshold_depends_on_education(cognition: Protocol) -> None:
+    short, long = "12-ans-ou-moins", "plus-de-12-ans"
+    assert fired(cognition, [Obs("education-level", short, T0), Obs("moca", 25.0, T0)]) == []
+    assert fired(cognition, [Obs("education-level", long, T0), Obs("moca", 25.0, T0)]) == ["moca-positif"]
+    assert fired(cognition, [Obs("education-level", short, T0), Obs("moca", 24.0, T0)]) == ["moca-positif"]
+    assert fired(cognition, [Obs("education-level", long, T0), Obs("moca", 26.0, T0)]) == []
+
+
+def test_cognitive_scales(cognition: Protocol) -> None:
+    assert {i.id: i.score_range for i in cognition.instruments} == {
+        "mini-cog": (0, 5),
+        "iadl": (0, 4),
+        "phq9": (0, 27),
+    }
+    assert fired(cognition, [Obs("mini-cog", 2.0, T0)]) == ["mini-cog-positif"]
+    assert fired(cognition, [Obs("iadl", 1.0, T0)]) == ["perte-autonomie"]
+    assert fired(cognition, [Obs("phq9", 21.0, T0)]) == ["depression-moderee", "depression-severe"]
+    assert cognition.scored_measures == {"mini-cog", "iadl", "phq9"}
+
+
+def test_every_instrument_says_its_licence_and_source(protocol_set: ProtocolSet) -> None:
+    instruments = [i for protocol in protocol_set.values() for i in protocol.instruments]
+    assert len(instruments) == 4
+    assert all(i.licence in ("public-domain", "free-clinical-use") and i.source for i in instruments)
