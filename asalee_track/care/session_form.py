@@ -5,7 +5,7 @@ once, in the first section that has it. Computed measures (BMI) are not asked: t
 """
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -22,8 +22,24 @@ from asalee_track.protocols import (
     Reading,
     read_input,
 )
+from asalee_track.protocols.instruments import (
+    PERIODS,
+    HomeAverage,
+    HomeReading,
+    Scored,
+    home_average,
+    score,
+)
+from asalee_track.protocols.schema import HomeBloodPressure, Instrument
 from asalee_track.protocols.units import format_quantity
-from asalee_track.store.tables import CareSession, Observation, SessionItem
+from asalee_track.store.tables import (
+    CareSession,
+    HomeBpReading,
+    InstrumentAnswer,
+    InstrumentResponse,
+    Observation,
+    SessionItem,
+)
 
 KINDS = ("first", "follow-up", "phone", "group")
 MAX_DURATION = 480
@@ -44,10 +60,25 @@ class FormSection:
     fields: list[FormField]
     education: list[EducationTopic]
     acts: list[DelegatedAct]
+    instruments: list[Instrument] = field(default_factory=list)
+    home_bp: HomeBloodPressure | None = None
+
+    def home_cells(self) -> list[tuple[int, str, int]]:
+        """(day, period, rank) of every cell of the home-BP grid, in reading order."""
+        series = self.home_bp
+        if series is None:
+            return []
+        return [
+            (day, period, rank)
+            for day in range(1, series.days + 1)
+            for period in PERIODS
+            for rank in range(1, series.per_period + 1)
+        ]
 
 
 def build_form(protocols: ProtocolSet, protocol_ids: list[str]) -> list[FormSection]:
     asked: set[str] = set()
+    asked_instruments: set[str] = set()
     sections = []
     for protocol_id in protocol_ids:
         protocol = protocols.get(protocol_id)
@@ -60,8 +91,17 @@ def build_form(protocols: ProtocolSet, protocol_ids: list[str]) -> list[FormSect
             if m.computed is None and m.id not in derived and m.id not in asked
         ]
         asked.update(f.measure.id for f in fields)
+        instruments = [i for i in protocol.instruments if i.id not in asked_instruments]
+        asked_instruments.update(i.id for i in instruments)
         sections.append(
-            FormSection(protocol, fields, list(protocol.education), list(protocol.delegated_acts))
+            FormSection(
+                protocol,
+                fields,
+                list(protocol.education),
+                list(protocol.delegated_acts),
+                instruments,
+                protocol.home_bp,
+            )
         )
     return sections
 
@@ -80,6 +120,23 @@ class ParsedSession:
     typed: dict[str, str] = field(default_factory=dict)  # the text as the nurse typed it, kept as is
     education: list[tuple[str, str]] = field(default_factory=list)  # (protocol id, topic id)
     acts: list[tuple[str, str, str | None]] = field(default_factory=list)  # (protocol, act, outcome)
+    instruments: list["ParsedInstrument"] = field(default_factory=list)
+    home_series: list["ParsedSeries"] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ParsedInstrument:
+    protocol: Protocol
+    instrument: Instrument
+    scored: Scored
+
+
+@dataclass(frozen=True)
+class ParsedSeries:
+    protocol: Protocol
+    series: HomeBloodPressure
+    readings: list[HomeReading]
+    average: HomeAverage | None  # None: too few readings (they are kept all the same)
 
 
 Errors = dict[str, tuple[str, dict[str, object]]]
@@ -127,7 +184,12 @@ def parse(sections: list[FormSection], raw: Mapping[str, str], now: datetime, lo
             if raw.get(f"act.{section.protocol.id}.{act.id}"):
                 outcome = raw.get(f"act_outcome.{section.protocol.id}.{act.id}", "").strip()[:500] or None
                 parsed.acts.append((section.protocol.id, act.id, outcome))
-    if not errors and not (parsed.readings or parsed.education or parsed.acts or parsed.notes):
+        for instrument in section.instruments:
+            _read_instrument(section.protocol, instrument, raw, parsed, errors)
+        if section.home_bp is not None:
+            _read_home_series(section, raw, locale, parsed, errors)
+    contents = (parsed.readings, parsed.education, parsed.acts, parsed.instruments, parsed.home_series)
+    if not errors and not (any(contents) or parsed.notes):
         errors["form"] = (
             N_("The session is empty: enter at least a measure, a topic, an act or a note."),
             {},
@@ -152,6 +214,62 @@ def _read_field(
         return
     parsed.readings[name] = (form_field, reading)
     parsed.typed[name] = text[:64]
+
+
+def answer_name(protocol_id: str, instrument_id: str, item_id: str) -> str:
+    return f"q.{protocol_id}.{instrument_id}.{item_id}"
+
+
+def home_name(protocol_id: str, day: int, period: str, rank: int) -> str:
+    return f"hbp.{protocol_id}.{day}.{period}.{rank}"
+
+
+def _read_instrument(
+    protocol: Protocol, instrument: Instrument, raw: Mapping[str, str], parsed: ParsedSession, errors: Errors
+) -> None:
+    """Answered when at least one item is: then scored, or kept as incomplete without a total."""
+    answers = {
+        item.id: raw.get(answer_name(protocol.id, instrument.id, item.id), "").strip()
+        for item in instrument.items
+    }
+    if not any(answers.values()):
+        return
+    for item in instrument.items:
+        code = answers[item.id]
+        if code and code not in {option.code for option in instrument.item_options(item)}:
+            name = answer_name(protocol.id, instrument.id, item.id)
+            errors[name] = (N_("This answer is not one of the options of the question."), {})
+            answers[item.id] = ""  # every wrong answer is named at once; nothing is saved anyway
+    parsed.instruments.append(ParsedInstrument(protocol, instrument, score(instrument, answers)))
+
+
+def _read_home_series(
+    section: FormSection, raw: Mapping[str, str], locale: str, parsed: ParsedSession, errors: Errors
+) -> None:
+    protocol, series = section.protocol, section.home_bp
+    assert series is not None
+    systolic, diastolic = (FormField(protocol.measure(m), protocol.id) for m in (series.sbp, series.dbp))
+    readings: list[HomeReading] = []
+    for day, period, rank in section.home_cells():
+        name = home_name(protocol.id, day, period, rank)
+        typed = (raw.get(f"{name}.sbp", "").strip(), raw.get(f"{name}.dbp", "").strip())
+        if not any(typed):
+            continue
+        if not all(typed):
+            errors[name] = (N_("Enter both the systolic and the diastolic pressure of this reading."), {})
+            continue
+        try:
+            sbp = float(read_measure(systolic, typed[0], None).value)
+            dbp = float(read_measure(diastolic, typed[1], None).value)
+        except InputRefused as refused:
+            errors[name] = (refused.message(locale), {})
+            continue
+        if sbp <= dbp:
+            errors[name] = (N_("The systolic pressure must be above the diastolic one."), {})
+            continue
+        readings.append(HomeReading(day, period, rank, sbp, dbp))
+    if readings:
+        parsed.home_series.append(ParsedSeries(protocol, series, readings, home_average(series, readings)))
 
 
 def _started_at(text: str, now: datetime, errors: Errors) -> datetime | None:
@@ -187,7 +305,11 @@ def describe_conversion(measure: Measure, reading: Reading, locale: str) -> str 
 
 
 def prefill(
-    session: CareSession, observations: list[Observation], items: list[SessionItem]
+    session: CareSession,
+    observations: list[Observation],
+    items: list[SessionItem],
+    responses: Sequence[tuple[InstrumentResponse, Sequence[InstrumentAnswer]]] = (),
+    home_readings: Sequence[HomeBpReading] = (),
 ) -> dict[str, str]:
     """The form as it was typed for this session, to correct it."""
     values = {
@@ -205,4 +327,12 @@ def prefill(
         values[f"{prefix}.{item.protocol_id}.{item.item_id}"] = "on"
         if item.outcome:
             values[f"act_outcome.{item.protocol_id}.{item.item_id}"] = item.outcome
+    for response, answers in responses:
+        for answer in answers:
+            name = answer_name(response.protocol_id, response.instrument_id, answer.item_id)
+            values[name] = answer.answer_code
+    for reading in home_readings:
+        name = home_name(reading.protocol_id, reading.day, reading.period, reading.rank)
+        values[f"{name}.sbp"] = f"{reading.sbp:g}"
+        values[f"{name}.dbp"] = f"{reading.dbp:g}"
     return values

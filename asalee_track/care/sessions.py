@@ -6,7 +6,7 @@ raise. Nothing is ever deleted: a correction supersedes, an error is marked with
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -20,8 +20,17 @@ from asalee_track.care.patients import CLINICAL_ROLES, scoped_patient
 from asalee_track.care.session_form import FormSection, ParsedSession, build_form, parse
 from asalee_track.care.standing import stands
 from asalee_track.i18n import N_
-from asalee_track.protocols import Obs, Protocol, ProtocolSet, computed_values, evaluate
-from asalee_track.store.tables import Alert, CareSession, Enrolment, Observation, SessionItem
+from asalee_track.protocols import Measure, Obs, Protocol, ProtocolSet, computed_values, evaluate
+from asalee_track.store.tables import (
+    Alert,
+    CareSession,
+    Enrolment,
+    HomeBpReading,
+    InstrumentAnswer,
+    InstrumentResponse,
+    Observation,
+    SessionItem,
+)
 from asalee_track.store.types import utcnow
 
 
@@ -87,7 +96,8 @@ def save(
         "Encounter",
         session.id,
         patient_id=patient.id,
-        detail=f"{len(parsed.readings)} measures, pathways {', '.join(pathways)}",
+        detail=f"{len(parsed.readings)} measures, {len(parsed.instruments)} questionnaires, "
+        f"pathways {', '.join(pathways)}",
     )
     alerts = _raise_alerts(db, actor, protocols, session, now, sorted(prior + written, key=_when))
     return SaveResult(session, alerts)
@@ -146,7 +156,11 @@ def _write_contents(
             )
         )
     rows.extend(_computed(protocols, session, parsed, status, prior))
+    scores = _scores(session, parsed, status)
+    rows.extend(scores.values())
     db.add_all(rows)
+    db.flush()
+    _write_answers(db, session, parsed, scores)
     for protocol_id, topic_id in parsed.education:
         db.add(
             SessionItem(session_id=session.id, kind="education", protocol_id=protocol_id, item_id=topic_id)
@@ -159,6 +173,73 @@ def _write_contents(
         )
     db.flush()
     return [(row.id, _as_obs(row)) for row in rows]
+
+
+def _derived(session: CareSession, measure: Measure, value: float, status: str) -> Observation:
+    """A value the app works out from what was typed (a questionnaire total, a home-BP average)."""
+    return Observation(
+        session_id=session.id,
+        patient_id=session.patient_id,
+        measure_id=measure.id,
+        loinc=measure.loinc,
+        value_num=value,
+        unit=measure.unit,
+        computed=True,
+        effective_at=session.started_at,
+        status=status,
+    )
+
+
+def _scores(session: CareSession, parsed: ParsedSession, status: str) -> dict[str, Observation]:
+    """Observations of questionnaire totals (complete ones only) and home-BP averages, by measure id."""
+    written: dict[str, Observation] = {}
+    for filled in parsed.instruments:
+        if filled.scored.total is not None:
+            measure = filled.protocol.measure(filled.instrument.score)
+            written[measure.id] = _derived(session, measure, filled.scored.total, status)
+    for home in parsed.home_series:
+        if home.average is not None:
+            averages = {home.series.sbp: home.average.sbp, home.series.dbp: home.average.dbp}
+            for measure_id, value in averages.items():
+                written[measure_id] = _derived(session, home.protocol.measure(measure_id), value, status)
+    return written
+
+
+def _write_answers(
+    db: Session, session: CareSession, parsed: ParsedSession, scores: Mapping[str, Observation]
+) -> None:
+    """Every answer and every home reading, whether or not it gave a score or an average."""
+    for filled in parsed.instruments:
+        total = filled.scored.total
+        response = InstrumentResponse(
+            session_id=session.id,
+            patient_id=session.patient_id,
+            protocol_id=filled.protocol.id,
+            instrument_id=filled.instrument.id,
+            status="complete" if total is not None else "incomplete",
+            score=total,
+            observation_id=scores[filled.instrument.score].id if total is not None else None,
+        )
+        db.add(response)
+        db.flush()
+        db.add_all(
+            InstrumentAnswer(response_id=response.id, item_id=item_id, answer_code=code, points=points)
+            for item_id, (code, points) in filled.scored.answers.items()
+        )
+    for home in parsed.home_series:
+        db.add_all(
+            HomeBpReading(
+                session_id=session.id,
+                patient_id=session.patient_id,
+                protocol_id=home.protocol.id,
+                day=reading.day,
+                period=reading.period,
+                rank=reading.rank,
+                sbp=reading.sbp,
+                dbp=reading.dbp,
+            )
+            for reading in home.readings
+        )
 
 
 def _when(entry: tuple[str, Obs]) -> datetime:
@@ -433,6 +514,8 @@ class SessionView:
     observations: list[Observation]
     items: list[SessionItem]
     versions: list[CareSession]  # every version of this session, oldest first
+    responses: list[tuple[InstrumentResponse, list[InstrumentAnswer]]] = field(default_factory=list)
+    home_readings: list[HomeBpReading] = field(default_factory=list)
 
 
 def view(db: Session, actor: Actor, session_id: str) -> SessionView:
@@ -441,7 +524,45 @@ def view(db: Session, actor: Actor, session_id: str) -> SessionView:
     if session is None or session.practice_id != actor.practice_id or actor.role not in CLINICAL_ROLES:
         raise NotFound()
     audit.record(db, actor, "read", "Encounter", session.id, patient_id=session.patient_id)
-    return SessionView(session, _observations(db, session.id), _items(db, session.id), _versions(db, session))
+    return SessionView(
+        session,
+        _observations(db, session.id),
+        _items(db, session.id),
+        _versions(db, session),
+        _responses(db, session.id),
+        _home_readings(db, session.id),
+    )
+
+
+def _responses(db: Session, session_id: str) -> list[tuple[InstrumentResponse, list[InstrumentAnswer]]]:
+    responses = db.exec(
+        select(InstrumentResponse)
+        .where(InstrumentResponse.session_id == session_id)
+        .order_by(InstrumentResponse.protocol_id, InstrumentResponse.instrument_id)
+    ).all()
+    return [
+        (
+            response,
+            list(
+                db.exec(
+                    select(InstrumentAnswer)
+                    .where(InstrumentAnswer.response_id == response.id)
+                    .order_by(col(InstrumentAnswer.id))
+                ).all()
+            ),
+        )
+        for response in responses
+    ]
+
+
+def _home_readings(db: Session, session_id: str) -> list[HomeBpReading]:
+    return list(
+        db.exec(
+            select(HomeBpReading)
+            .where(HomeBpReading.session_id == session_id)
+            .order_by(HomeBpReading.day, col(HomeBpReading.period).desc(), HomeBpReading.rank)
+        ).all()
+    )
 
 
 def _observations(db: Session, session_id: str) -> list[Observation]:
@@ -486,7 +607,14 @@ def timeline(db: Session, actor: Actor, patient_id: str) -> list[SessionView]:
         .order_by(col(CareSession.started_at).desc())
     ).all()
     return [
-        SessionView(s, _observations(db, s.id), _items(db, s.id), _versions(db, s) if s.version > 1 else [s])
+        SessionView(
+            s,
+            _observations(db, s.id),
+            _items(db, s.id),
+            _versions(db, s) if s.version > 1 else [s],
+            _responses(db, s.id),
+            _home_readings(db, s.id),
+        )
         for s in sessions
     ]
 

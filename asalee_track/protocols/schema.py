@@ -749,8 +749,8 @@ class Protocol(Model):
     def has_measure(self, measure_id: str) -> bool:
         return measure_id in self._by_id
 
-    def instrument(self, instrument_id: str) -> Instrument:
-        return next(item for item in self.instruments if item.id == instrument_id)
+    def instrument(self, instrument_id: str) -> Instrument | None:
+        return next((item for item in self.instruments if item.id == instrument_id), None)
 
     @property
     def scored_measures(self) -> set[str]:

@@ -598,3 +598,46 @@ class LabMapping(SQLModel, table=True):
     ucum: str | None = Field(default=None, max_length=32)  # the lab unit in UCUM, when it needs saying
     created_by: int | None = Field(default=None, foreign_key="app_user.id")
     created_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+
+
+class InstrumentResponse(SQLModel, table=True):
+    """A questionnaire filled in during a session: complete (with its total, also recorded as the score
+    measure's observation) or incomplete (no total). The answers are rows of ``instrument_answer``."""
+
+    __tablename__ = "instrument_response"
+    __table_args__ = (Index("ix_instrument_response_patient", "patient_id", "instrument_id"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    session_id: str = Field(foreign_key="care_session.id", index=True, max_length=36)
+    patient_id: str = Field(foreign_key="patient.id", max_length=36)
+    protocol_id: str = Field(max_length=64)
+    instrument_id: str = Field(max_length=64)
+    status: str = Field(max_length=12)  # complete, incomplete
+    score: float | None = None
+    observation_id: str | None = Field(default=None, foreign_key="observation.id", max_length=36)
+
+
+class InstrumentAnswer(SQLModel, table=True):
+    __tablename__ = "instrument_answer"
+
+    id: int | None = Field(default=None, primary_key=True)
+    response_id: str = Field(foreign_key="instrument_response.id", index=True, max_length=36)
+    item_id: str = Field(max_length=64)
+    answer_code: str = Field(max_length=64)
+    points: float
+
+
+class HomeBpReading(SQLModel, table=True):
+    """One reading of a home blood-pressure series, kept whether or not the series got averages."""
+
+    __tablename__ = "home_bp_reading"
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: str = Field(foreign_key="care_session.id", index=True, max_length=36)
+    patient_id: str = Field(foreign_key="patient.id", max_length=36)
+    protocol_id: str = Field(max_length=64)
+    day: int
+    period: str = Field(max_length=8)  # morning, evening
+    rank: int
+    sbp: float
+    dbp: float

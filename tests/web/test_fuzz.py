@@ -276,9 +276,7 @@ def test_ids_too_large_to_exist_are_refused_not_crashed(as_nurse, patient) -> No
     assert refused.status_code == 422 and "médecin du cabinet" in refused.text
 
 
-def test_a_snooze_length_with_a_trailing_control_character_is_refused_not_a_crash(
-    as_nurse, enrolled
-) -> None:  # type: ignore[no-untyped-def]
+def test_a_snooze_length_with_a_trailing_control_character_is_refused_not_a_crash(as_nurse, enrolled) -> None:  # type: ignore[no-untyped-def]
     for days in ("0\x1f", "²", "7\x1c"):
         response = as_nurse.post(f"/patients/{enrolled.id}/snooze", {"reason": "will-come", "days": days})
         assert response.status_code in (200, 303, 422), days

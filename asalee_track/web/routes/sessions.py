@@ -152,7 +152,7 @@ def amend_form(
     shown = sessions.view(db, actor, session_id)
     patient = patients.get(db, actor, shown.session.patient_id)
     sections = build_form(protocols, shown.session.pathways)
-    values = prefill(shown.session, shown.observations, shown.items)
+    values = prefill(shown.session, shown.observations, shown.items, shown.responses, shown.home_readings)
     return _form(
         request, patient, sections, values, {}, f"/sessions/{session_id}/amend", amending=shown.session
     )
