@@ -42,6 +42,18 @@ class ActInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class InstrumentInfo:
+    """A questionnaire: items (id, label, options (code, label, points)) and the measure of its total."""
+
+    id: str
+    label: str
+    score_measure: str
+    licence: str
+    source: str
+    items: tuple[tuple[str, str, tuple[tuple[str, str, float], ...]], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class PathwayInfo:
     id: str
     version: str
@@ -50,6 +62,7 @@ class PathwayInfo:
     measures: tuple[MeasureInfo, ...] = ()
     acts: dict[str, ActInfo] = field(default_factory=dict)
     education: dict[str, str] = field(default_factory=dict)
+    instruments: dict[str, InstrumentInfo] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -121,6 +134,25 @@ def _act_info(act: Any) -> ActInfo:
     return ActInfo(id=act.id, kind=act.kind, label=act.label.fr, coding=coding)
 
 
+def _instrument_info(instrument: Any) -> InstrumentInfo:
+    items = tuple(
+        (
+            item.id,
+            item.label.fr,
+            tuple((o.code, o.label.fr, float(o.points)) for o in instrument.item_options(item)),
+        )
+        for item in instrument.items
+    )
+    return InstrumentInfo(
+        id=instrument.id,
+        label=instrument.label.fr,
+        score_measure=instrument.score,
+        licence=instrument.licence,
+        source=instrument.source,
+        items=items,
+    )
+
+
 def from_protocols(protocols: Iterable[Any]) -> Catalog:
     """Build the catalogue from `asalee_track.protocols.Protocol` objects."""
     pathways: dict[str, PathwayInfo] = {}
@@ -133,6 +165,7 @@ def from_protocols(protocols: Iterable[Any]) -> Catalog:
             measures=tuple(_measure_info(measure) for measure in protocol.measures),
             acts={act.id: _act_info(act) for act in protocol.delegated_acts},
             education={topic.id: topic.label.fr for topic in protocol.education},
+            instruments={i.id: _instrument_info(i) for i in protocol.instruments},
         )
     return _index({**FALLBACK_PATHWAYS, **pathways})
 

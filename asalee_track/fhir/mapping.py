@@ -629,6 +629,9 @@ def observation(
         resource["note"] = [{"text": f"Entered as {row.original_value} {row.original_unit}"}]
     if row.computed:
         resource["method"] = {"text": "Computed by asalee-track"}
+    response_id = getattr(row, "qr_id", None)
+    if response_id:
+        resource["derivedFrom"] = [ref("QuestionnaireResponse", response_id)]
     return resource
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.engine import Connection
 
-from asalee_track.fhir import mapping
+from asalee_track.fhir import mapping, questionnaires
 from asalee_track.fhir.catalog import Catalog
 from asalee_track.fhir.mapping import Resource
 from asalee_track.store.tables import (
@@ -292,6 +292,7 @@ def observation_query(scope: Scope) -> Select[Any]:
     if scope.since:
         entered = func.coalesce(lab_result_t.c.resolved_at, lab_report_t.c.received_at)
         lab = and_(lab, entered >= scope.since)
+    response_t = questionnaires.response_t
     return (
         select(
             observation_t,
@@ -301,11 +302,13 @@ def observation_query(scope: Scope) -> Select[Any]:
             lab_result_t.c.lab.label("l_lab"),
             lab_result_t.c.reported_at.label("l_reported_at"),
             func.coalesce(lab_result_t.c.resolved_at, lab_report_t.c.received_at).label("l_entered_at"),
+            response_t.c.id.label("qr_id"),  # a questionnaire's total comes from its response
         )
         .select_from(
             observation_t.outerjoin(session_t, session_t.c.id == observation_t.c.session_id)
             .outerjoin(lab_result_t, lab_result_t.c.id == observation_t.c.lab_result_id)
             .outerjoin(lab_report_t, lab_report_t.c.id == lab_result_t.c.lab_report_id)
+            .outerjoin(response_t, response_t.c.observation_id == observation_t.c.id)
         )
         .where(or_(and_(*_current_sessions(scope)), lab))
     )
@@ -406,12 +409,14 @@ STREAMS: dict[str, Stream] = {
     "Organization": organizations,
     "Practitioner": practitioners,
     "PractitionerRole": practitioner_roles,
+    "Questionnaire": questionnaires.questionnaires,
     "Patient": patients,
     "Condition": conditions,
     "CarePlan": care_plans,
     "Goal": goals,
     "Consent": consents,
     "Encounter": encounters,
+    "QuestionnaireResponse": questionnaires.questionnaire_responses,
     "Observation": observations,
     "Procedure": _act_resources("Procedure"),
     "ServiceRequest": _act_resources("ServiceRequest"),
@@ -421,7 +426,9 @@ STREAMS: dict[str, Stream] = {
 RESOURCE_TYPES = tuple(STREAMS)
 # A patient's compartment: what $everything returns (people and the practice are added as referenced).
 PATIENT_TYPES = tuple(
-    t for t in RESOURCE_TYPES if t not in ("Organization", "Practitioner", "PractitionerRole", "AuditEvent")
+    t
+    for t in RESOURCE_TYPES
+    if t not in ("Organization", "Practitioner", "PractitionerRole", "Questionnaire", "AuditEvent")
 )
 
 
