@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.engine import Connection
 
-from asalee_track.fhir import mapping, questionnaires
+from asalee_track.fhir import education, mapping, questionnaires
 from asalee_track.fhir.catalog import Catalog
 from asalee_track.fhir.mapping import Resource
 from asalee_track.store.tables import (
@@ -404,6 +404,15 @@ def audit_event(row: Any) -> Resource:
 
 Stream = Callable[[Connection, Scope, Catalog], Iterator[Resource]]
 
+
+def _chain(*streams: Stream) -> Stream:
+    def chained(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
+        for each in streams:
+            yield from each(conn, scope, catalog)
+
+    return chained
+
+
 # Every type the server can emit, in the order exports write them (referenced resources first).
 STREAMS: dict[str, Stream] = {
     "Organization": organizations,
@@ -412,8 +421,8 @@ STREAMS: dict[str, Stream] = {
     "Questionnaire": questionnaires.questionnaires,
     "Patient": patients,
     "Condition": conditions,
-    "CarePlan": care_plans,
-    "Goal": goals,
+    "CarePlan": _chain(care_plans, education.care_plans),
+    "Goal": _chain(goals, education.goals),
     "Consent": consents,
     "Encounter": encounters,
     "QuestionnaireResponse": questionnaires.questionnaire_responses,

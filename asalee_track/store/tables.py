@@ -641,3 +641,83 @@ class HomeBpReading(SQLModel, table=True):
     rank: int
     sbp: float
     dbp: float
+
+
+class EducationPlan(SQLModel, table=True):
+    """The educational diagnosis (diagnostic éducatif): needs, resources and limits. Each edit is a new
+    version; the earlier ones stay readable."""
+
+    __tablename__ = "education_plan"
+    __table_args__ = (Index("ix_education_plan_patient", "patient_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: str = Field(foreign_key="patient.id", max_length=36)
+    practice_id: int = Field(foreign_key="practice.id")
+    version: int = Field(default=1)
+    needs: str | None = Field(default=None, max_length=5000)
+    resources: str | None = Field(default=None, max_length=5000)
+    limits: str | None = Field(default=None, max_length=5000)
+    recorded_by: int = Field(foreign_key="app_user.id")
+    recorded_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+
+
+class PatientGoal(SQLModel, table=True):
+    """A goal the patient sets, in their own words. ``status`` is the latest review's; every review is
+    a row of ``goal_review``."""
+
+    __tablename__ = "patient_goal"
+    __table_args__ = (Index("ix_patient_goal_patient", "patient_id"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    patient_id: str = Field(foreign_key="patient.id", max_length=36)
+    practice_id: int = Field(foreign_key="practice.id")
+    text: str = Field(max_length=500)
+    set_on: date
+    target_date: date | None = None
+    status: str = Field(default="in-progress", max_length=12)  # in-progress, achieved, abandoned
+    created_by: int = Field(foreign_key="app_user.id")
+    created_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    updated_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+
+
+class GoalReview(SQLModel, table=True):
+    __tablename__ = "goal_review"
+
+    id: int | None = Field(default=None, primary_key=True)
+    goal_id: str = Field(foreign_key="patient_goal.id", index=True, max_length=36)
+    status: str = Field(max_length=12)
+    comment: str | None = Field(default=None, max_length=1000)
+    reviewed_on: date
+    reviewed_by: int = Field(foreign_key="app_user.id")
+    reviewed_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+
+
+class Workshop(SQLModel, table=True):
+    """A group education workshop (atelier collectif): one row, and one attendance per patient."""
+
+    __table_args__ = (Index("ix_workshop_practice_time", "practice_id", "held_at"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    practice_id: int = Field(foreign_key="practice.id")
+    nurse_id: int = Field(foreign_key="app_user.id")
+    held_at: datetime = _when()  # type: ignore[assignment]
+    duration_minutes: int
+    protocol_id: str | None = Field(default=None, max_length=64)
+    title: str = Field(max_length=200)
+    notes: str | None = Field(default=None, max_length=5000)
+    created_by: int = Field(foreign_key="app_user.id")
+    created_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+
+
+class WorkshopAttendance(SQLModel, table=True):
+    __tablename__ = "workshop_attendance"
+    __table_args__ = (
+        UniqueConstraint("workshop_id", "patient_id"),
+        Index("ix_workshop_attendance_patient", "patient_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workshop_id: str = Field(foreign_key="workshop.id", max_length=36)
+    patient_id: str = Field(foreign_key="patient.id", max_length=36)
+    status: str = Field(max_length=10)  # present, absent, excused
+    note: str | None = Field(default=None, max_length=500)
