@@ -11,9 +11,12 @@ from asalee_track.i18n import N_
 from asalee_track.store.tables import Alert
 from asalee_track.store.types import utcnow
 
+RELEVANCE = {"yes": True, "no": False, "": None}
 
-def acknowledge(db: Session, actor: Actor, alert_id: str, comment: str) -> Alert:
-    """Only GPs acknowledge: the alert is a question the nurse asks the doctor."""
+
+def acknowledge(db: Session, actor: Actor, alert_id: str, comment: str, relevant: str = "") -> Alert:
+    """Only GPs acknowledge: the alert is a question the nurse asks the doctor. The GP may say whether
+    it was relevant (``yes``/``no``): the yearly cooperation report counts it."""
     alert = get(db, actor, alert_id)
     if actor.role != "gp":
         raise Forbidden()
@@ -21,14 +24,18 @@ def acknowledge(db: Session, actor: Actor, alert_id: str, comment: str) -> Alert
         raise Invalid({"comment": (N_("This alert is no longer open."), {})})
     errors: dict[str, tuple[str, dict[str, object]]] = {}
     note = check_text(errors, "comment", comment, 2000)
+    if relevant not in RELEVANCE:  # shown where the comment's message goes: one place per alert
+        errors.setdefault("comment", (N_("Say whether the alert was relevant, or leave it blank."), {}))
     if errors:
         raise Invalid(errors)
+    alert.relevant = RELEVANCE[relevant]
     alert.status = "acknowledged"
     alert.acknowledged_by = actor.user_id
     alert.acknowledged_at = utcnow()
     alert.comment = note
     db.add(alert)
-    audit.record(db, actor, "update", "Flag", alert.id, patient_id=alert.patient_id, detail="acknowledged")
+    detail = f"acknowledged, relevant: {relevant or '-'}"
+    audit.record(db, actor, "update", "Flag", alert.id, patient_id=alert.patient_id, detail=detail)
     db.flush()
     return alert
 

@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
@@ -14,6 +14,7 @@ from asalee_track.care.patients import CLINICAL_ROLES, find_gp, parse_date, scop
 from asalee_track.i18n import N_
 from asalee_track.protocols import ProtocolSet
 from asalee_track.store.tables import Enrolment, EnrolmentStatusChange
+from asalee_track.store.types import utcnow
 
 CONSENT_METHODS = ("oral", "written", "electronic")
 # Which status each action leads to, and from which statuses it may start.
@@ -126,7 +127,13 @@ def get(db: Session, actor: Actor, enrolment_id: str) -> Enrolment:
 
 
 def change_status(
-    db: Session, actor: Actor, protocols: ProtocolSet, enrolment_id: str, action: str, reason: str
+    db: Session,
+    actor: Actor,
+    protocols: ProtocolSet,
+    enrolment_id: str,
+    action: str,
+    reason: str,
+    now: datetime | None = None,
 ) -> Enrolment:
     """Pause, resume or end. Pausing and ending need a reason, kept in the enrolment's history."""
     enrolment = get(db, actor, enrolment_id)
@@ -145,7 +152,11 @@ def change_status(
     db.add(enrolment)
     db.add(
         EnrolmentStatusChange(
-            enrolment_id=enrolment.id, status=status, reason=reason or None, changed_by=actor.user_id
+            enrolment_id=enrolment.id,
+            status=status,
+            reason=reason or None,
+            changed_by=actor.user_id,
+            changed_at=now or utcnow(),
         )
     )
     audit.record(

@@ -311,6 +311,8 @@ class Alert(SQLModel, table=True):
     acknowledged_by: int | None = Field(default=None, foreign_key="app_user.id")
     acknowledged_at: datetime | None = _when(default=None)  # type: ignore[assignment]
     comment: str | None = Field(default=None, max_length=2000)
+    # The GP's judgement when acknowledging: was the alert relevant? (None: not said.)
+    relevant: bool | None = None
     closed_reason: str | None = Field(default=None, max_length=500)
 
 
@@ -721,3 +723,37 @@ class WorkshopAttendance(SQLModel, table=True):
     patient_id: str = Field(foreign_key="patient.id", max_length=36)
     status: str = Field(max_length=10)  # present, absent, excused
     note: str | None = Field(default=None, max_length=500)
+
+
+class AdverseEvent(SQLModel, table=True):
+    """The register of adverse events (événements indésirables) the nurse or the GP fills in."""
+
+    __tablename__ = "adverse_event"
+    __table_args__ = (Index("ix_adverse_event_practice_day", "practice_id", "occurred_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    practice_id: int = Field(foreign_key="practice.id")
+    patient_id: str | None = Field(default=None, foreign_key="patient.id", max_length=36)
+    protocol_id: str | None = Field(default=None, max_length=64)
+    occurred_on: date
+    severity: str = Field(max_length=10)  # mild, moderate, severe
+    description: str = Field(max_length=2000)
+    action_taken: str | None = Field(default=None, max_length=2000)
+    reported_by: int = Field(foreign_key="app_user.id")
+    reported_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+
+
+class EnrolmentRefusal(SQLModel, table=True):
+    """A patient offered a pathway who declined, and why (the yearly report counts them)."""
+
+    __tablename__ = "enrolment_refusal"
+    __table_args__ = (Index("ix_enrolment_refusal_practice_day", "practice_id", "refused_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    practice_id: int = Field(foreign_key="practice.id")
+    patient_id: str = Field(foreign_key="patient.id", max_length=36)
+    protocol_id: str = Field(max_length=64)
+    refused_on: date
+    reason: str = Field(max_length=500)
+    recorded_by: int = Field(foreign_key="app_user.id")
+    recorded_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]

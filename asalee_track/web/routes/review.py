@@ -77,10 +77,11 @@ def acknowledge(
     protocols: Protocols,
     alert_id: str,
     comment: Annotated[str, Form(max_length=2000)] = "",
+    relevant: Annotated[str, Form(max_length=3)] = "",
 ) -> Response:
     errors: dict[str, str] = {}
     try:
-        alert = alerts.acknowledge(db, actor, alert_id, comment)
+        alert = alerts.acknowledge(db, actor, alert_id, comment, relevant)
     except Invalid as refused:
         alert = alerts.get(db, actor, alert_id)  # acknowledged meanwhile: show it as it now stands
         if alert.status == "open":

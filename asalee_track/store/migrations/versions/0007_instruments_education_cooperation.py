@@ -1,5 +1,6 @@
 """Questionnaires (responses and answers), home blood-pressure readings, the education plan (diagnosis,
-goals and their reviews) and group workshops with their attendance.
+goals and their reviews), group workshops with their attendance; for the yearly cooperation report,
+the GP's judgement of an alert (relevant or not), the adverse-event register and refusals of a pathway.
 
 Revision ID: 0007
 Revises: 0006
@@ -200,8 +201,80 @@ def upgrade() -> None:
     with op.batch_alter_table("goal_review", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_goal_review_goal_id"), ["goal_id"], unique=False)
 
+    op.create_table(
+        "adverse_event",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("practice_id", sa.Integer(), nullable=False),
+        sa.Column("patient_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
+        sa.Column("protocol_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("occurred_on", sa.Date(), nullable=False),
+        sa.Column("severity", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+        sa.Column("description", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+        sa.Column("action_taken", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
+        sa.Column("reported_by", sa.Integer(), nullable=False),
+        sa.Column("reported_at", asalee_track.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["patient_id"],
+            ["patient.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["practice_id"],
+            ["practice.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["reported_by"],
+            ["app_user.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("adverse_event", schema=None) as batch_op:
+        batch_op.create_index("ix_adverse_event_practice_day", ["practice_id", "occurred_on"], unique=False)
+
+    op.create_table(
+        "enrolment_refusal",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("practice_id", sa.Integer(), nullable=False),
+        sa.Column("patient_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+        sa.Column("protocol_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("refused_on", sa.Date(), nullable=False),
+        sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+        sa.Column("recorded_by", sa.Integer(), nullable=False),
+        sa.Column("recorded_at", asalee_track.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["patient_id"],
+            ["patient.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["practice_id"],
+            ["practice.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by"],
+            ["app_user.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("enrolment_refusal", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_enrolment_refusal_practice_day", ["practice_id", "refused_on"], unique=False
+        )
+
+    with op.batch_alter_table("alert", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("relevant", sa.Boolean(), nullable=True))
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("alert", schema=None) as batch_op:
+        batch_op.drop_column("relevant")
+
+    with op.batch_alter_table("enrolment_refusal", schema=None) as batch_op:
+        batch_op.drop_index("ix_enrolment_refusal_practice_day")
+
+    op.drop_table("enrolment_refusal")
+    with op.batch_alter_table("adverse_event", schema=None) as batch_op:
+        batch_op.drop_index("ix_adverse_event_practice_day")
+
+    op.drop_table("adverse_event")
     with op.batch_alter_table("goal_review", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_goal_review_goal_id"))
 
