@@ -1,5 +1,7 @@
-"""Demo data: one practice, its team and ~40 patients followed for years in the four pathways, so that a
-first run shows the product at work: some patients up to date, some due or overdue, some with alerts.
+"""Demo data: one practice, its team and ~40 patients followed for years in the seven pathways, so that a
+first run shows the product at work: some patients up to date, some due or overdue, some with alerts;
+questionnaires and home blood-pressure series, education plans with goals, group workshops, and what
+the yearly cooperation report counts (alerts judged relevant or not, an adverse event, refusals).
 
 Everything goes through the same use cases as the web forms (enrolment, session save, rules)."""
 
@@ -9,12 +11,23 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session, col, select
 
-from asalee_track.care import accounts, alerts, audit, enrolment, identity_status, patients, sessions
+from asalee_track.care import (
+    accounts,
+    alerts,
+    audit,
+    education,
+    enrolment,
+    identity_status,
+    patients,
+    register,
+    sessions,
+    workshops,
+)
 from asalee_track.care.actor import Actor
 from asalee_track.care.identity import nir_key
 from asalee_track.i18n import TIMEZONE, local_today
 from asalee_track.protocols import ProtocolSet
-from asalee_track.store.tables import Alert, Patient, Practice, User
+from asalee_track.store.tables import Alert, Enrolment, Patient, Practice, User
 
 DEMO_PASSWORD = "demo-asalee-2026"
 POITIERS = "86194"  # INSEE code of the commune, for demo patients born there
@@ -136,6 +149,7 @@ def create_demo(
     )
     gp_ids = [users["gp"].id, users["gp2"].id]
     today = local_today()
+    unenrolled: list[str] = []
     for index in range(patient_count):
         sex = "female" if index % 2 == 0 else "male"
         birth = today - timedelta(days=rng.randint(40 * 365, 88 * 365))
@@ -157,6 +171,10 @@ def create_demo(
             _PatientStory(rng, patient.id, sex, today).write(
                 db, actor, protocols, str(gp_ids[index % 2]), index
             )
+        else:
+            unenrolled.append(patient.id)
+    if protocols is not None:
+        _workshops_and_registers(db, actor, protocols, rng, today, unenrolled)
     _acknowledge_old_alerts(db, users["gp"], practice.id, today)
     audit.record(
         db,
@@ -179,8 +197,14 @@ PATHWAY_MIX = (
     ("diabete-type-2",),
     ("suivi-cancer",),
     ("insuffisance-cardiaque", "diabete-type-2"),
+    ("risque-cardiovasculaire",),
+    ("bpco-tabac",),
+    ("troubles-cognitifs",),
+    ("risque-cardiovasculaire", "bpco-tabac"),
 )
 INTERVAL_DAYS = {"insuffisance-cardiaque": 45, "suivi-cancer": 60}
+SMOKER, EX_SMOKER = "449868002", "8517006"
+MOTIVATION = ("precontemplation", "contemplation", "preparation", "action", "maintenance")
 
 
 class _PatientStory:
@@ -196,6 +220,9 @@ class _PatientStory:
         self.sbp = rng.uniform(122, 150)
         self.ntprobnp = rng.uniform(400, 2500)
         self.egfr = rng.uniform(45, 95)
+        self.ratio = rng.uniform(58, 82)  # FEV1/FVC in %
+        self.quits = rng.random() < 0.4  # a smoker who stops after a year
+        self.moca = rng.randint(19, 28)
 
     def write(self, db: Session, actor: Actor, protocols: ProtocolSet, gp_id: str, index: int) -> None:
         pathways = PATHWAY_MIX[index % len(PATHWAY_MIX)]
@@ -221,8 +248,11 @@ class _PatientStory:
         stop = self.today - timedelta(days=gap + self.rng.randint(4, 30))
         day = start
         first = True
+        self.start = start
         while day <= stop:
             self._session(db, actor, protocols, pathways, day, first)
+            if first and index % 2 == 0:
+                self._education_plan(db, actor, pathways, day)
             first = False
             day += timedelta(days=step + self.rng.randint(-10, 15))
         if "insuffisance-cardiaque" in pathways and gap == 0 and index % 3 == 0:
@@ -271,7 +301,130 @@ class _PatientStory:
         if "suivi-cancer" in pathways:
             values["m.pain"] = str(rng.choice([0, 1, 2, 2, 3, 5]))
             values["m.ecog"] = str(rng.choice([0, 0, 1, 1, 2]))
+        yearly = day.month in (3, 4, 5) or first
+        if "risque-cardiovasculaire" in pathways:
+            values.update(self._cardiovascular(day, first, yearly))
+        if "bpco-tabac" in pathways:
+            values.update(self._smoker(protocols, day, first, yearly))
+        if "troubles-cognitifs" in pathways:
+            values.update(self._cognition(protocols, first, yearly))
         self._save(db, actor, protocols, day, values, rng.choice([30, 45, 45, 60]))
+
+    def _cardiovascular(self, day: date, first: bool, yearly: bool) -> dict[str, str]:
+        rng = self.rng
+        values: dict[str, str] = {}
+        if yearly:
+            values.update(
+                {
+                    "m.potassium": f"{rng.uniform(3.6, 5.2):.1f}".replace(".", ","),
+                    "m.creatinine": f"{rng.uniform(60, 120):.0f}",
+                    "m.egfr": f"{self.egfr:.0f}",
+                    "m.total-cholesterol": f"{rng.uniform(1.6, 2.6):.2f}".replace(".", ","),
+                    "m.hdl": f"{rng.uniform(0.4, 0.8):.2f}".replace(".", ","),
+                    "m.triglycerides": f"{rng.uniform(0.8, 2.2):.2f}".replace(".", ","),
+                    "m.ldl": f"{rng.uniform(0.8, 1.7):.2f}".replace(".", ","),
+                    "m.smoking": rng.choice([SMOKER, EX_SMOKER, "266919005", "266919005"]),
+                    "act.risque-cardiovasculaire.ecg": "on",
+                    "edu.risque-cardiovasculaire.automesure": "on",
+                }
+            )
+            # The rule of 3 at home, typed from the patient's diary; now and then a short series.
+            cells = [(d, p, r) for d in (1, 2, 3) for p in ("morning", "evening") for r in (1, 2, 3)]
+            count = 18 if rng.random() < 0.8 else rng.randint(6, 11)
+            for d, p, r in cells[:count]:
+                home = self.sbp - 8 + rng.uniform(-6, 6)
+                values[f"hbp.risque-cardiovasculaire.{d}.{p}.{r}.sbp"] = f"{home:.0f}"
+                values[f"hbp.risque-cardiovasculaire.{d}.{p}.{r}.dbp"] = f"{home * 0.6:.0f}"
+        if first:
+            values["edu.risque-cardiovasculaire.comprendre-hta"] = "on"
+        return values
+
+    def _answers(
+        self, protocols: ProtocolSet, protocol_id: str, instrument_id: str, bias: float
+    ) -> dict[str, str]:
+        """Answers to every item; ``bias`` (0–1) leans towards the options worth more points."""
+        instrument = protocols[protocol_id].instrument(instrument_id)
+        if instrument is None:
+            return {}
+        answers = {}
+        for item in instrument.items:
+            options = sorted(instrument.item_options(item), key=lambda option: option.points)
+            pick = min(len(options) - 1, int(self.rng.random() * bias * len(options) + bias))
+            answers[f"q.{protocol_id}.{instrument_id}.{item.id}"] = options[pick].code
+        return answers
+
+    def _smoker(self, protocols: ProtocolSet, day: date, first: bool, yearly: bool) -> dict[str, str]:
+        rng = self.rng
+        stopped = self.quits and (day - self.start).days > 365
+        values = {
+            "m.smoking": EX_SMOKER if stopped else SMOKER,
+            "m.exhaled-co": str(rng.randint(1, 5) if stopped else rng.randint(12, 35)),
+            "m.motivation": "maintenance" if stopped else rng.choice(MOTIVATION[:3]),
+            "edu.bpco-tabac.sevrage-tabagique": "on",
+        }
+        if first:
+            values["m.pack-years"] = str(rng.randint(12, 45))
+        if first or (yearly and not stopped):
+            values.update(self._answers(protocols, "bpco-tabac", "fagerstrom", rng.uniform(0.2, 0.9)))
+        if yearly:
+            self.ratio = min(90, max(45, self.ratio + rng.uniform(-3, 2)))
+            fvc = rng.uniform(2.6, 4.2)
+            values.update(
+                {
+                    "m.fvc": f"{fvc:.2f}".replace(".", ","),
+                    "m.fev1": f"{fvc * self.ratio / 100:.2f}".replace(".", ","),
+                    "m.fev1-fvc": f"{self.ratio:.0f}",
+                    "act.bpco-tabac.spirometrie": "on",
+                }
+            )
+        return values
+
+    def _cognition(self, protocols: ProtocolSet, first: bool, yearly: bool) -> dict[str, str]:
+        rng = self.rng
+        topic = rng.choice(["aidant", "stimulation", "securite-domicile", "activite-physique"])
+        values: dict[str, str] = {f"edu.troubles-cognitifs.{topic}": "on"}
+        if first:
+            values["m.education-level"] = rng.choice(["12-ans-ou-moins", "plus-de-12-ans"])
+        if yearly:
+            self.moca = max(12, self.moca - rng.randint(0, 2))
+            values["m.moca"] = str(self.moca)
+            values["act.troubles-cognitifs.consultation-reperage"] = "on"
+            values.update(
+                self._answers(protocols, "troubles-cognitifs", "mini-cog", 0.9 if self.moca > 24 else 0.4)
+            )
+            values.update(
+                self._answers(protocols, "troubles-cognitifs", "iadl", 0.15 if self.moca > 22 else 0.5)
+            )
+        if first or yearly:
+            values.update(self._answers(protocols, "troubles-cognitifs", "phq9", rng.uniform(0.1, 0.5)))
+            if rng.random() < 0.25:  # the patient did not wish to answer one question: saved incomplete
+                values.pop("q.troubles-cognitifs.phq9.idees-noires", None)
+        return values
+
+    def _education_plan(self, db: Session, actor: Actor, pathways: tuple[str, ...], day: date) -> None:
+        """Noted at the first visit; the goals are reviewed later (some reached, some given up)."""
+        needs, goal = {
+            "bpco-tabac": (
+                "Comprendre son essoufflement, préparer l'arrêt du tabac",
+                "Ne plus fumer le matin",
+            ),
+            "troubles-cognitifs": ("Rester autonome à domicile", "Continuer à faire mes courses seule"),
+            "risque-cardiovasculaire": ("Comprendre sa tension", "Marcher 30 minutes trois fois par semaine"),
+        }.get(pathways[0], ("Mieux connaître sa maladie", "Perdre 3 kilos avant l'été"))
+        education.record_plan(
+            db,
+            actor,
+            self.patient_id,
+            {"needs": needs, "resources": "Soutien du conjoint", "limits": "Horaires de travail décalés"},
+        )
+        created = education.add_goal(
+            db, actor, self.patient_id, {"text": goal, "set_on": day.isoformat()}, self.today
+        )
+        if (self.today - day).days > 180:
+            status = self.rng.choice(["achieved", "in-progress", "abandoned"])
+            education.review_goal(
+                db, actor, created.id, {"status": status, "comment": "Fait le point"}, self.today
+            )
 
     def _weight_gain(
         self, db: Session, actor: Actor, protocols: ProtocolSet, pathways: tuple[str, ...]
@@ -307,10 +460,72 @@ class _PatientStory:
         sessions.save(db, actor, protocols, self.patient_id, form, now=now)
 
 
+def _workshops_and_registers(
+    db: Session, actor: Actor, protocols: ProtocolSet, rng: random.Random, today: date, unenrolled: list[str]
+) -> None:
+    """Two workshops a year for the pathways with several patients; refusals; an adverse event."""
+    enrolled: dict[str, list[str]] = {}
+    for patient_id, protocol_id in db.exec(
+        select(Enrolment.patient_id, Enrolment.protocol_id).where(
+            Enrolment.practice_id == actor.practice_id, Enrolment.status == "active"
+        )
+    ).all():
+        enrolled.setdefault(protocol_id, []).append(patient_id)
+    titles = {
+        "diabete-type-2": "Atelier alimentation et diabète",
+        "bpco-tabac": "Atelier souffle et arrêt du tabac",
+        "risque-cardiovasculaire": "Atelier automesure tensionnelle",
+    }
+    for months_ago in (2, 8):
+        for protocol_id, title in titles.items():
+            invited = enrolled.get(protocol_id, [])[:6]
+            if len(invited) < 2:
+                continue
+            held = datetime.combine(today - timedelta(days=30 * months_ago), time(14, 0))
+            workshops.create(
+                db,
+                actor,
+                protocols,
+                {
+                    "title": title,
+                    "held_at": held.strftime("%Y-%m-%dT%H:%M"),
+                    "duration_minutes": "120",
+                    "protocol_id": protocol_id,
+                },
+                {p: rng.choice(["present", "present", "present", "absent", "excused"]) for p in invited},
+                datetime.now(UTC),
+            )
+    for patient_id in unenrolled[:2]:
+        register.record_refusal(
+            db,
+            actor,
+            protocols,
+            patient_id,
+            {"protocol_id": "bpco-tabac", "reason": "Ne souhaite pas être suivi pour le tabac"},
+            today,
+        )
+    register.report_adverse_event(
+        db,
+        actor,
+        protocols,
+        {
+            "occurred_on": (today - timedelta(days=40)).isoformat(),
+            "severity": "mild",
+            "description": "Malaise vagal pendant la spirométrie, récupération complète en 10 minutes",
+            "action_taken": "Surveillance, médecin prévenu",
+            "protocol_id": "bpco-tabac",
+        },
+        today,
+    )
+
+
 def _acknowledge_old_alerts(db: Session, gp: User, practice_id: int, today: date) -> None:
     """A real practice's GP has seen the older alerts: only the last weeks' remain open."""
     assert gp.id is not None
     actor = Actor(user_id=gp.id, practice_id=practice_id, role="gp", display_name=gp.display_name)
     cutoff = datetime.combine(today - timedelta(days=45), time(0), tzinfo=UTC)
-    for alert_id in db.exec(select(Alert.id).where(Alert.status == "open", Alert.raised_at < cutoff)).all():
-        alerts.acknowledge(db, actor, alert_id, "Vu en consultation")
+    old = db.exec(select(Alert.id).where(Alert.status == "open", Alert.raised_at < cutoff)).all()
+    for index, alert_id in enumerate(old):
+        # Most alerts were worth raising; a few the GP judges not relevant (the yearly report counts them).
+        relevant = "no" if index % 5 == 4 else "yes"
+        alerts.acknowledge(db, actor, alert_id, "Vu en consultation", relevant)
