@@ -15,6 +15,7 @@ from sqlmodel import Session, col, func, select
 from asalee_track.care import targets
 from asalee_track.care.actor import Actor
 from asalee_track.care.errors import Forbidden
+from asalee_track.care.standing import stands
 from asalee_track.i18n import N_, TIMEZONE
 from asalee_track.protocols import Protocol, ProtocolSet
 from asalee_track.store.tables import (
@@ -223,7 +224,8 @@ class _Builder:
         ]
 
     def _history(self, patient_ids: Iterable[str], measures: Iterable[str]) -> dict[str, dict[str, list]]:
-        """patient → measure → [(time, number, code)] oldest first, of sessions that stand."""
+        """patient → measure → [(time, number, code)] oldest first: values that stand, typed in a session
+        or received from a laboratory."""
         ids, wanted = list(patient_ids), list(measures)
         found: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
         if not ids or not wanted:
@@ -236,13 +238,8 @@ class _Builder:
                 Observation.value_num,
                 Observation.value_code,
             )
-            .join(CareSession, col(CareSession.id) == Observation.session_id)
-            .where(
-                col(Observation.patient_id).in_(ids),
-                col(Observation.measure_id).in_(wanted),
-                col(CareSession.superseded_by_id).is_(None),
-                CareSession.status != "entered-in-error",
-            )
+            .outerjoin(CareSession, col(CareSession.id) == Observation.session_id)
+            .where(col(Observation.patient_id).in_(ids), col(Observation.measure_id).in_(wanted), *stands())
             .order_by(Observation.effective_at)
         ).all()
         for patient_id, measure_id, when, number, code in rows:

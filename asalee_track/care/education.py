@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from asalee_track.care import audit
 from asalee_track.care.actor import Actor
 from asalee_track.care.errors import Forbidden, Invalid, NotFound
-from asalee_track.care.identity import has_control_characters
+from asalee_track.care.inputs import has_hidden_characters
 from asalee_track.care.patients import CLINICAL_ROLES, parse_date, scoped_patient
 from asalee_track.i18n import N_
 from asalee_track.store.tables import EducationPlan, GoalReview, PatientGoal
@@ -32,7 +32,7 @@ def _require_clinical(actor: Actor) -> None:
 
 def _text(raw: Mapping[str, str], name: str, limit: int, errors: Errors) -> str | None:
     value = raw.get(name, "").strip()
-    if has_control_characters(value):
+    if has_hidden_characters(value):
         errors[name] = (N_("Remove the invisible control characters from this field."), {})
     if len(value) > limit:
         errors[name] = (N_("At most %(max)s characters."), {"max": limit})

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from asalee_track.care import audit
 from asalee_track.care.actor import Actor
 from asalee_track.care.errors import Forbidden, Invalid
-from asalee_track.care.identity import has_control_characters
+from asalee_track.care.inputs import has_hidden_characters
 from asalee_track.care.patients import CLINICAL_ROLES, parse_date, scoped_patient
 from asalee_track.i18n import N_
 from asalee_track.protocols import ProtocolSet
@@ -35,7 +35,7 @@ def _day(text: str, today: date, errors: Errors, name: str) -> date | None:
 
 def _clean(raw: Mapping[str, str], errors: Errors) -> None:
     for name, text in raw.items():
-        if has_control_characters(text):
+        if has_hidden_characters(text):
             errors[name] = (N_("Remove the invisible control characters from this field."), {})
 
 

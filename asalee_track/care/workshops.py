@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from asalee_track.care import audit
 from asalee_track.care.actor import Actor
 from asalee_track.care.errors import Forbidden, Invalid, NotFound
-from asalee_track.care.identity import has_control_characters
+from asalee_track.care.inputs import has_hidden_characters
 from asalee_track.care.patients import CLINICAL_ROLES, scoped_patient
 from asalee_track.care.session_form import CLOCK_SKEW, MAX_DURATION, parse_local_datetime
 from asalee_track.i18n import N_
@@ -40,7 +40,7 @@ def create(
     errors: Errors = {
         name: (N_("Remove the invisible control characters from this field."), {})
         for name, text in raw.items()
-        if has_control_characters(text)
+        if has_hidden_characters(text)
     }
     held_at = parse_local_datetime(raw.get("held_at", ""))
     if held_at is None:
