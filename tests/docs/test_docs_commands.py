@@ -83,7 +83,7 @@ def test_protocol_guide_commands_run_with_the_worked_example(installation: Insta
     run = run_blocks(runnable("protocoles.md"), installation.path, installation.env)
 
     assert run.returncode == 0, run.report()
-    assert "5 protocols valid" in run.output
+    assert "8 protocols valid" in run.output
 
 
 def worked_example():  # type: ignore[no-untyped-def]

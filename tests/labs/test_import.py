@@ -33,10 +33,10 @@ def test_results_go_to_the_patient_matched_by_ins_in_the_measure_unit(
 def test_traits_match_despite_accents_case_and_hyphens(import_sample, jean_pierre, db) -> None:  # type: ignore[no-untyped-def]
     summary = import_sample("hprim-sante-utf8-lf.hpr")
     assert by_label(summary)["DFG CKD-EPI"].outcome == "imported"  # "mL/min/1,73m²" read as UCUM
-    (egfr,) = db.exec(select(Observation).where(Observation.patient_id == jean_pierre.id)).all()
-    assert (egfr.measure_id, egfr.value_num) == ("egfr", 72.0)
-    # Potassium and creatinine are mapped, but no pathway follows them: listed, not dropped.
-    assert by_label(summary)["Potassium"].outcome == "not-followed"
+    rows = db.exec(select(Observation).where(Observation.patient_id == jean_pierre.id)).all()
+    assert {o.measure_id: o.value_num for o in rows}["egfr"] == 72.0
+    # Potassium and creatinine: the cardiovascular-risk pathway follows them, so they are kept too.
+    assert by_label(summary)["Potassium"].outcome == "imported"
 
 
 def test_a_used_name_matches_the_birth_name(import_sample, make_patient, enrol, db) -> None:  # type: ignore[no-untyped-def]
@@ -250,7 +250,7 @@ def test_hprim_net_second_units_and_mappings(import_sample, helene, jean_pierre,
     lines = by_label(summary)
     assert lines["Rapport albuminurie / créatininurie"].outcome == "imported"
     assert lines["Glycémie à jeun"].outcome == "imported"
-    assert lines["Cholestérol HDL"].outcome == "not-followed"
+    assert lines["Cholestérol HDL"].outcome == "imported"  # the cardiovascular-risk pathway follows it
     uacr = db.exec(select(Observation).where(Observation.measure_id == "uacr")).one()
     assert (uacr.patient_id, uacr.value_num, uacr.unit) == (helene.id, 2.1, "mg/mmol")
 
