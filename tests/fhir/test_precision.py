@@ -70,6 +70,10 @@ def test_a_converted_value_keeps_one_more_decimal_and_the_typed_value(
     typed = {"mmol/mol": 75.0, "mmol/L": 5.5, "mg/dL": 99.0, "mg/g": 27.0, "g": 80350.0, "m": 1.72}.get(
         typed_unit, 17.0
     )
+    # Values a lab or a spirometer prints in these units (creatinine 1.1 mg/dL, FEV1 2,850 mL).
+    typed = {("creatinine", "mg/dL"): 1.1, ("fev1", "mL"): 2850.0, ("fvc", "mL"): 3600.0}.get(
+        (measure_id, typed_unit), typed
+    )
     value = to_canonical(measure, typed, typed_unit)
     assert low <= value <= high or typed_unit in ("h/d", "min/wk", "ng/L")
     resource = exported(measure_id, value, measure.unit or "1", str(typed), typed_unit)

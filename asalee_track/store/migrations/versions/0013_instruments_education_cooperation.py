@@ -2,8 +2,8 @@
 goals and their reviews), group workshops with their attendance; for the yearly cooperation report,
 the GP's judgement of an alert (relevant or not), the adverse-event register and refusals of a pathway.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-01 20:40:00
 """
 
@@ -15,8 +15,8 @@ from alembic import op
 
 import asalee_track.store.types
 
-revision: str = "0009"
-down_revision: str | None = "0008"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
