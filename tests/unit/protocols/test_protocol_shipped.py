@@ -300,6 +300,8 @@ def test_every_shipped_unit_is_shown_as_clinicians_write_it(protocol_set: Protoc
                     unit,
                     shown,
                 )
+
+
 def test_cardiovascular_home_series_follows_the_rule_of_3(cv: Protocol) -> None:
     series = cv.home_bp
     assert series is not None
