@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
+from asalee_track import i18n
 from asalee_track.care import audit, followup
 from asalee_track.care.actor import Actor
 from asalee_track.care.errors import Forbidden, Invalid, NotFound
@@ -43,7 +44,7 @@ def enrol(
     if actor.role not in CLINICAL_ROLES:
         raise Forbidden()
     patient = scoped_patient(db, actor, patient_id)
-    today = today or date.today()
+    today = today or i18n.local_today()
     errors: dict[str, tuple[str, dict[str, object]]] = {}
     protocol = protocols.get(raw.get("protocol_id", ""))
     if protocol is None:

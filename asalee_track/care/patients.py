@@ -7,6 +7,7 @@ from datetime import date
 
 from sqlmodel import Session, col, func, or_, select
 
+from asalee_track import i18n
 from asalee_track.care import audit
 from asalee_track.care.actor import Actor
 from asalee_track.care.errors import Forbidden, Invalid, NotFound
@@ -154,12 +155,12 @@ def validate(
 ) -> dict[str, object]:
     """The values a patient record would get from this input; raises Invalid naming each field."""
     _require_clinical(actor)
-    return _validate(db, actor, raw, today or date.today())
+    return _validate(db, actor, raw, today or i18n.local_today())
 
 
 def create(db: Session, actor: Actor, raw: Mapping[str, str], today: date | None = None) -> Patient:
     _require_clinical(actor)
-    values = _validate(db, actor, raw, today or date.today())
+    values = _validate(db, actor, raw, today or i18n.local_today())
     patient = Patient(practice_id=actor.practice_id, search_key=search_key(values), **values)  # type: ignore[arg-type]
     db.add(patient)
     db.flush()
@@ -203,7 +204,7 @@ def update(
     """Apply an edit; the values it replaces are kept as a revision, with who replaced them and when."""
     _require_clinical(actor)
     patient = scoped_patient(db, actor, patient_id)
-    values = _validate(db, actor, raw, today or date.today())
+    values = _validate(db, actor, raw, today or i18n.local_today())
     if all(getattr(patient, field) == values[field] for field in EDITABLE):
         return patient
     before = keep_revision(db, actor, patient)

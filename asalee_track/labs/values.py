@@ -64,7 +64,7 @@ def french_date(text: str) -> date | None:
         raise ValueError(text)
     day, month, year = (int(part) for part in match.groups())
     if year < 100:  # two-digit years: lab headers use them for recent dates only
-        year += 2000 if year <= date.today().year % 100 else 1900
+        year += 2000 if year <= datetime.now(PARIS).year % 100 else 1900
     return date(year, month, day)
 
 

@@ -9,7 +9,7 @@ who may read and who may export. Every read and export is audited.
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -32,6 +32,7 @@ from asalee_track.fhir.capability import capability_statement
 from asalee_track.fhir.catalog import Catalog, load_catalog
 from asalee_track.fhir.errors import FhirError, bad_request, not_found, operation_outcome
 from asalee_track.fhir.mapping import group_id
+from asalee_track.i18n import local_today
 from asalee_track.web.deps import (
     DbSession,
     LoginRequired,
@@ -244,7 +245,7 @@ def _params(request: Request) -> list[tuple[str, str]]:
 
 @router.api_route("/metadata", methods=["GET", "HEAD"])
 def metadata(request: Request) -> Response:
-    return FhirResponse(capability_statement(base_url(request), date.today().isoformat()))
+    return FhirResponse(capability_statement(base_url(request), local_today().isoformat()))
 
 
 def _own_params(resource_type: str) -> tuple[str, ...]:
