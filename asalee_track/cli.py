@@ -15,6 +15,7 @@ from asalee_track.config import get_settings
 from asalee_track.protocols import check_paths, load_protocols, summary
 from asalee_track.store import migrate
 from asalee_track.store.db import make_engine, transaction
+from asalee_track.web.server import uvicorn_options
 
 app = typer.Typer(help="asalee-track: nurse–GP follow-up of chronic patients.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -63,7 +64,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
         workers=workers,
         proxy_headers=True,
         forwarded_allow_ips=settings.trusted_proxies,
-        timeout_keep_alive=5,
+        **uvicorn_options(settings),
     )
 
 
