@@ -18,7 +18,7 @@ from asalee_track.care.errors import Forbidden, Invalid, NotFound
 from asalee_track.care.inputs import check_text
 from asalee_track.care.patients import CLINICAL_ROLES, scoped_patient
 from asalee_track.care.session_form import FormSection, ParsedSession, build_form, parse
-from asalee_track.care.standing import stands
+from asalee_track.care.standing import current_version, stands
 from asalee_track.i18n import N_
 from asalee_track.protocols import Measure, Obs, Protocol, ProtocolSet, computed_values, evaluate
 from asalee_track.store.tables import (
@@ -603,7 +603,7 @@ def timeline(db: Session, actor: Actor, patient_id: str) -> list[SessionView]:
     patient = scoped_patient(db, actor, patient_id)
     sessions = db.exec(
         select(CareSession)
-        .where(CareSession.patient_id == patient.id, col(CareSession.superseded_by_id).is_(None))
+        .where(CareSession.patient_id == patient.id, current_version())
         .order_by(col(CareSession.started_at).desc())
     ).all()
     return [
