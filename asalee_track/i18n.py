@@ -11,17 +11,17 @@ from contextvars import ContextVar
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from babel import Locale, dates, numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
+from asalee_track.protocols import TIMEZONE
+
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 SUPPORTED = ("fr", "en")
 DEFAULT_LOCALE = "fr"
-TIMEZONE = ZoneInfo("Europe/Paris")
 
 _current: ContextVar[str] = ContextVar("locale", default=DEFAULT_LOCALE)
 

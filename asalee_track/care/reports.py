@@ -17,7 +17,7 @@ from asalee_track.care import intervals, targets
 from asalee_track.care.actor import Actor
 from asalee_track.care.errors import Forbidden
 from asalee_track.care.followup import due_from_latest, latest_times
-from asalee_track.care.standing import stands
+from asalee_track.care.standing import session_stands, stands
 from asalee_track.protocols import ProtocolSet, add_duration, parse_duration
 from asalee_track.protocols.schedule import DEFAULT_GRACE, interval_for
 from asalee_track.store.tables import CareSession, Enrolment, MeasureLatest, Observation
@@ -121,8 +121,7 @@ def _activity(db: Session, actor: Actor, now: datetime, figures: dict[str, Pathw
         select(CareSession.started_at, CareSession.duration_minutes, CareSession.pathways).where(
             CareSession.practice_id == actor.practice_id,
             CareSession.started_at >= year_start,
-            col(CareSession.superseded_by_id).is_(None),
-            CareSession.status != "entered-in-error",
+            session_stands(),
         )
     ).all():
         for protocol_id in pathways:
@@ -185,8 +184,7 @@ def activity(db: Session, actor: Actor, protocols: ProtocolSet, start: date, end
             CareSession.practice_id == actor.practice_id,
             CareSession.started_at >= low,
             CareSession.started_at <= high,
-            col(CareSession.superseded_by_id).is_(None),
-            CareSession.status != "entered-in-error",
+            session_stands(),
         )
     ).all():
         for protocol_id in pathways:

@@ -7,7 +7,7 @@ from .computed import compute, computed_values
 from .errors import ProtocolError, ProtocolLoadError
 from .loader import ProtocolSet, check_file, check_paths, check_text, load_protocols, summary
 from .rules import Firing, evaluate
-from .schedule import DueItem, Duration, add_duration, due_items, parse_duration
+from .schedule import TIMEZONE, DueItem, Duration, add_duration, due_items, parse_duration
 from .schema import (
     CodedValue,
     Condition,
@@ -39,6 +39,7 @@ __all__ = [
     "ProtocolSet",
     "Reading",
     "Rule",
+    "TIMEZONE",
     "Target",
     "Text",
     "add_duration",
