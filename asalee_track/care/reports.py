@@ -19,7 +19,7 @@ from asalee_track.care.errors import Forbidden
 from asalee_track.care.followup import due_from_latest, latest_times
 from asalee_track.care.standing import stands
 from asalee_track.i18n import TIMEZONE
-from asalee_track.protocols import ProtocolSet, add_duration, parse_duration
+from asalee_track.protocols import Protocol, ProtocolSet, add_duration, parse_duration
 from asalee_track.protocols.schedule import DEFAULT_GRACE, interval_for
 from asalee_track.store.tables import CareSession, Enrolment, MeasureLatest, Observation
 
@@ -112,7 +112,23 @@ def dashboard(db: Session, actor: Actor, protocols: ProtocolSet, now: datetime) 
                 numbers.at_target += 1
             else:
                 numbers.off_target += 1
+    for protocol in protocols.all():
+        _clinical_order(figures[protocol.id], protocol)
     return list(figures.values())
+
+
+def _clinical_order(pathway: PathwayFigures, protocol: Protocol) -> None:
+    """The protocol's indicators first, in its order (HbA1c, then blood pressure for diabetes), then the
+    other measures as the protocol lists them."""
+    first = [measure_id for indicator in protocol.indicators for measure_id in indicator.measures]
+    listed = [measure.id for measure in protocol.measures]
+
+    def rank(measure_id: str) -> tuple[int, int]:
+        if measure_id in first:
+            return (0, first.index(measure_id))
+        return (1, listed.index(measure_id) if measure_id in listed else len(listed))
+
+    pathway.measures = {key: pathway.measures[key] for key in sorted(pathway.measures, key=rank)}
 
 
 def _activity(
