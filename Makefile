@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: run test lint install install-test chromium i18n constraints bench docs
 
@@ -21,9 +23,14 @@ $(VENV)/.test: $(VENV)/.app
 install: $(VENV)/.app
 install-test: $(VENV)/.test
 
-run: install
-	$(BIN)/asalee-track demo --if-empty
-	$(BIN)/asalee-track serve
+# `make run PORT=8080` serves on another port.
+run:
+	@echo "== installing the application (about a minute the first time)"
+	@$(MAKE) --no-print-directory install
+	@echo "== demo data (loaded on the first run only)"
+	@$(BIN)/asalee-track demo --if-empty
+	@echo "== serving on http://$(HOST):$(PORT) (Ctrl+C to stop)"
+	@$(BIN)/asalee-track serve --host $(HOST) --port $(PORT)
 
 # Browser tests drive Debian's Chromium (never a downloaded browser).
 chromium:

@@ -1,6 +1,7 @@
 """The `asalee-track` command: serve, database, demo data, users, backups, audit, protocols."""
 
 import sqlite3
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -71,7 +72,13 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Bring the database schema to the latest version (Alembic)."""
-    migrate.upgrade(_engine())
+    applied = migrate.upgrade(_engine())
+    if not applied:
+        typer.echo("database already up to date: nothing to do")
+        return
+    typer.echo(f"{len(applied)} migration(s) applied:")
+    for line in applied:
+        typer.echo(f"  {line}")
     typer.echo("database is up to date")
 
 
@@ -92,7 +99,12 @@ def load_demo(
             )
             raise typer.Exit(1)
         protocols = load_protocols(get_settings().protocols_dir)
-        logins = demo.create_demo(db, protocols, patient_count=patients)
+        typer.echo(f"loading the demo practice ({patients} patients, years of follow-up; about 30 s)")
+        started = time.monotonic()
+        logins = demo.create_demo(
+            db, protocols, patient_count=patients, progress=lambda line: typer.echo(f"  {line}")
+        )
+    typer.echo(f"demo loaded in {time.monotonic() - started:.0f} s")
     typer.echo(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
     for login in logins:
         typer.echo(f"  {login.role:6} {login.email}")

@@ -6,6 +6,7 @@ the yearly cooperation report counts (alerts judged relevant or not, an adverse 
 Everything goes through the same use cases as the web forms (enrolment, session save, rules)."""
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -131,9 +132,16 @@ def _identify(db: Session, actor: Actor, patient: Patient, nir: str, index: int)
 
 
 def create_demo(
-    db: Session, protocols: ProtocolSet | None = None, patient_count: int = 40, seed: int = 2026
+    db: Session,
+    protocols: ProtocolSet | None = None,
+    patient_count: int = 40,
+    seed: int = 2026,
+    progress: Callable[[str], None] | None = None,
 ) -> list[DemoLogin]:
+    """``progress`` hears a line at each step: years of sessions take a while to write."""
+    say = progress or (lambda line: None)
     rng = random.Random(seed)
+    say("practice and team")
     practice = accounts.create_practice(
         db, "Maison de santé des Tilleuls", finess="860012345", address="12 rue des Tilleuls, 86000 Poitiers"
     )
@@ -173,8 +181,12 @@ def create_demo(
             )
         else:
             unenrolled.append(patient.id)
+        if (index + 1) % 10 == 0 or index + 1 == patient_count:
+            say(f"patients and their follow-up: {index + 1}/{patient_count}")
     if protocols is not None:
+        say("workshops, refusals and the adverse-event register")
         _workshops_and_registers(db, actor, protocols, rng, today, unenrolled)
+    say("older alerts acknowledged by the GP")
     _acknowledge_old_alerts(db, users["gp"], practice.id, today)
     audit.record(
         db,
