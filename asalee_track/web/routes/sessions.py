@@ -1,13 +1,14 @@
 """Follow-up sessions: the form (with per-field checks), save, view, amend, entered-in-error, print."""
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from asalee_track.care import patients, sessions
+from asalee_track.care import measure_feedback, patients, sessions
 from asalee_track.care.errors import Invalid, NotFound
 from asalee_track.care.session_form import (
     KINDS,
@@ -15,11 +16,12 @@ from asalee_track.care.session_form import (
     build_form,
     describe_conversion,
     measure_field,
+    parse_local_datetime,
     prefill,
     read_measure,
 )
 from asalee_track.i18n import TIMEZONE
-from asalee_track.protocols import InputRefused
+from asalee_track.protocols import InputRefused, Obs
 from asalee_track.web.deps import Clinician, DbSession, Protocols
 from asalee_track.web.rendering import field_errors, render, request_locale
 
@@ -39,6 +41,7 @@ def _form(
     action: str,
     status_code: int = 200,
     amending: object = None,
+    last: Mapping[str, Obs] | None = None,
 ) -> Response:
     values.setdefault("idempotency_key", uuid.uuid4().hex)
     return render(
@@ -52,6 +55,7 @@ def _form(
             "action": action,
             "kinds": KINDS,
             "amending": amending,
+            "last": last or {},  # the patient's last values, shown beside a new session's fields
         },
         status_code,
     )
@@ -69,7 +73,8 @@ def new_session(
     patient = patients.get(db, actor, patient_id)
     sections = sessions.form_for(db, actor, protocols, patient.id)
     values = {"started_at": _now_local(), "duration_minutes": "45", "kind": "follow-up"}
-    return _form(request, patient, sections, values, {}, f"/patients/{patient.id}/sessions")
+    last = measure_feedback.last_values(db, actor, patient.id)
+    return _form(request, patient, sections, values, {}, f"/patients/{patient.id}/sessions", last=last)
 
 
 @router.post("/patients/{patient_id}/sessions")
@@ -90,6 +95,7 @@ async def save_session(
             field_errors(request, refused),
             f"/patients/{patient.id}/sessions",
             422,
+            last=measure_feedback.last_values(db, actor, patient.id),
         )
     return RedirectResponse(f"/sessions/{result.session.id}?saved=1", status_code=303)
 
@@ -104,7 +110,7 @@ async def check_field(
     if field is None:
         raise NotFound()
     text = typed.get(f"m.{measure_id}", "").strip()
-    message, ok = "", True
+    message, ok, foreseen = "", True, None
     if text:
         locale = request_locale(request)
         try:
@@ -112,8 +118,16 @@ async def check_field(
             message = describe_conversion(field.measure, reading, locale) or ""
         except InputRefused as refused:
             message, ok = refused.message(locale), False
+        else:
+            now = datetime.now(UTC)
+            when = min(parse_local_datetime(typed.get("started_at", "")) or now, now)
+            foreseen = measure_feedback.foresee(
+                db, actor, protocols, patient_id, field.measure, reading.value, when, now
+            )
     return render(
-        request, "fragments/field_check.html", {"name": f"m.{measure_id}", "message": message, "ok": ok}
+        request,
+        "fragments/field_check.html",
+        {"name": f"m.{measure_id}", "message": message, "ok": ok, "foreseen": foreseen},
     )
 
 
