@@ -278,3 +278,58 @@ def test_a_date_before_year_one_in_utc_is_refused_not_a_server_error(as_nurse, m
         "Saisissez une date et une heure."
     )
     assert check(as_nurse, patient, "spo2", "88", started_at="0001-01-01T00:00").select_one(".foreseen-alert")
+
+
+def test_session_page_names_the_team_and_shows_targets_beside_values(
+    as_nurse, world, make_patient, enrol, db
+) -> None:
+    patient = enrol(make_patient(referring_gp_id=str(world.gp.id)), "insuffisance-cardiaque")
+    started = datetime(2026, 3, 12, 20, 18, tzinfo=TIMEZONE)
+    as_nurse.post(
+        f"/patients/{patient.id}/sessions",
+        session_form(started, **{"m.spo2": "88", "m.weight": "70", "m.heart-rate": "72"}),
+    )
+    session = db.exec(select(CareSession)).one()
+    for path in (f"/sessions/{session.id}", f"/sessions/{session.id}/print"):
+        soup = BeautifulSoup(as_nurse.get(path).text, "html.parser")
+        assert soup.select_one(".session-time").text == "12 mars 2026, 20:18"  # no seconds
+        assert soup.select_one(".session-nurse").text == "Claire Infirmière"
+        assert soup.select_one(".session-practice").text == "Cabinet des Lilas"
+        assert soup.select_one(".session-gp").text == "Dr Paul Médecin"
+        rows = soup.select("table.measures-table tbody tr")
+        assert [tr["class"][0] for tr in rows] == [
+            "obs-weight",
+            "obs-heart-rate",
+            "obs-spo2",
+        ]  # protocol order
+        spo2 = soup.select_one("tr.obs-spo2 td.target")
+        assert spo2.text.split() == ["≥", "94", "%", "hors", "cible"]
+        raised = soup.select_one("#raised-title").find_parent("section")
+        assert "SpO2 < 90 %" in raised.text
+
+
+def test_session_page_shows_the_personal_target_in_force(browser, world, make_patient, enrol, db) -> None:
+    patient = enrol(make_patient(), "diabete-type-2")
+    browser.login(world.gp.email)
+    browser.post(
+        f"/patients/{patient.id}/targets", {"measure_id": "hba1c", "max_value": "8", "reason": "fragile"}
+    )
+    browser.login(world.nurse.email)
+    browser.post(f"/patients/{patient.id}/sessions", session_form(**{"m.hba1c": "7,6"}))
+    session = db.exec(select(CareSession)).one()
+    cell = BeautifulSoup(browser.get(f"/sessions/{session.id}").text, "html.parser").select_one(
+        "tr.obs-hba1c td.target"
+    )
+    assert " ".join(cell.text.split()) == "≤ 8,0 % personnelle à la cible"
+
+
+def test_printed_summary_has_a_print_button_for_scripts_only(as_nurse, make_patient, enrol, db) -> None:
+    patient = enrol(make_patient(), "obesite")
+    as_nurse.post(f"/patients/{patient.id}/sessions", session_form(**{"m.weight": "100"}))
+    session = db.exec(select(CareSession)).one()
+    soup = BeautifulSoup(as_nurse.get(f"/sessions/{session.id}/print").text, "html.parser")
+    button = soup.select_one("button[data-print]")
+    assert button.text == "Imprimer" and button.has_attr("hidden")  # shown by the script, not without it
+    assert soup.select_one("script[src='/static/app.js']") is not None
+    assert not [s for s in soup.select("script") if s.string and s.string.strip()]  # CSP: no inline script
+    assert as_nurse.get("/static/app.js").status_code == 200

@@ -7,8 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
 
-from asalee_track.care import measure_feedback, patients, sessions
+from asalee_track.care import measure_feedback, patients, session_summary, sessions
 from asalee_track.care.errors import Invalid, NotFound
 from asalee_track.care.session_form import (
     KINDS,
@@ -21,7 +22,8 @@ from asalee_track.care.session_form import (
     read_measure,
 )
 from asalee_track.i18n import TIMEZONE
-from asalee_track.protocols import InputRefused, Obs
+from asalee_track.protocols import InputRefused, Obs, ProtocolSet
+from asalee_track.store.tables import Patient
 from asalee_track.web.deps import Clinician, DbSession, Protocols
 from asalee_track.web.rendering import field_errors, render, request_locale
 
@@ -146,8 +148,21 @@ def show_session(
     return render(
         request,
         "sessions/detail.html",
-        {"patient": patient, "view": shown, "protocols": protocols, "saved": saved, "raised": raised},
+        {"saved": saved, **_summary(db, protocols, shown, patient), "raised": raised},
     )
+
+
+def _summary(
+    db: Session, protocols: ProtocolSet, shown: sessions.SessionView, patient: Patient
+) -> dict[str, object]:
+    """What the session page and its printed summary both show."""
+    return {
+        "patient": patient,
+        "view": shown,
+        "protocols": protocols,
+        "people": session_summary.people(db, shown.session, patient),
+        "targets": session_summary.targets_of(db, protocols, shown.session),
+    }
 
 
 @router.get("/sessions/{session_id}/print")
@@ -156,7 +171,10 @@ def print_session(
 ) -> Response:
     shown = sessions.view(db, actor, session_id)
     patient = patients.get(db, actor, shown.session.patient_id)
-    return render(request, "sessions/print.html", {"patient": patient, "view": shown, "protocols": protocols})
+    raised = sessions.alerts_of_session(db, actor, shown.session.id)
+    return render(
+        request, "sessions/print.html", {**_summary(db, protocols, shown, patient), "raised": raised}
+    )
 
 
 @router.get("/sessions/{session_id}/amend")
@@ -213,9 +231,7 @@ def entered_in_error(
             request,
             "sessions/detail.html",
             {
-                "patient": patient,
-                "view": shown,
-                "protocols": protocols,
+                **_summary(db, protocols, shown, patient),
                 "saved": False,
                 "raised": sessions.alerts_of_session(db, actor, session_id),
                 "errors": field_errors(request, refused),
