@@ -106,6 +106,17 @@ def format_datetime(value: datetime | None, fmt: str = "medium") -> str:
     return dates.format_datetime(value, format=fmt, tzinfo=TIMEZONE, locale=current_locale())
 
 
+def format_day_time(value: datetime | None) -> str:
+    """``12 mars 2026, 20:18``: the day in words and the time to the minute (sessions are typed to the
+    minute; ``20:18:00`` would claim a precision nobody entered)."""
+    if value is None:
+        return ""
+    locale = current_locale()
+    day = dates.format_date(value.astimezone(TIMEZONE), format="medium", locale=locale)
+    hour = dates.format_time(value, format="short", tzinfo=TIMEZONE, locale=locale)
+    return dates.get_datetime_format("medium", locale=locale).format(hour, day)
+
+
 def format_decimal(value: float | None, digits: int = 1) -> str:
     if value is None:
         return ""

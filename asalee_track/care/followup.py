@@ -278,6 +278,13 @@ class WorkItem:
     pathways: list[str] = field(default_factory=list)
     last_nurse_id: int | None = None
 
+    def reasons(self) -> list[Alert | DueItem]:
+        """Why the patient is listed, most urgent first: open alerts by severity (the longest open
+        first), then what is due, overdue before due, the oldest first. The row shows the first."""
+        alerts = sorted(self.alerts, key=lambda a: (SEVERITY_RANK.get(a.severity, 9), a.raised_at))
+        due = sorted((i for _, i in self.due), key=lambda item: (STATUS_RANK[item.status], item.due_at))
+        return [*alerts, *due]
+
 
 @dataclass
 class Worklist:

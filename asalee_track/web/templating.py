@@ -31,6 +31,7 @@ def make_templates(directory: Path) -> Jinja2Templates:
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(date=i18n.format_date, datetime=i18n.format_datetime, decimal=i18n.format_decimal)
     env.filters["unit"] = lambda code: display_unit(code, i18n.current_locale())
+    env.filters["day_time"] = i18n.format_day_time
     env.filters["duration"] = _duration
     env.filters["value"] = _value
     env.filters["in_protocol_order"] = _in_protocol_order
