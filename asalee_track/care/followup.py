@@ -280,9 +280,10 @@ class WorkItem:
 
     def reasons(self) -> list[Alert | DueItem]:
         """Why the patient is listed, most urgent first: open alerts by severity (the longest open
-        first), then what is due, overdue before due, the oldest first. The row shows the first."""
+        first), then what is due, the longest waiting first (so overdue before just due). The row
+        shows the first."""
         alerts = sorted(self.alerts, key=lambda a: (SEVERITY_RANK.get(a.severity, 9), a.raised_at))
-        due = sorted((i for _, i in self.due), key=lambda item: (STATUS_RANK[item.status], item.due_at))
+        due = sorted((item for _, item in self.due), key=lambda item: item.due_at)
         return [*alerts, *due]
 
 

@@ -67,12 +67,12 @@ def foresee(
         ).all()
     )
     typed = Obs(measure.id, value, when)
+    earlier = [obs for obs in history if obs.effective < when]  # what a computed value may draw on
     found: list[ForeseenAlert] = []
     for protocol_id in sorted(starts):
         protocol = protocols.get(protocol_id)
         if protocol is None or not protocol.has_measure(measure.id):
             continue
-        earlier = [obs for obs in history if obs.effective < when]
         derived = [
             Obs(name, number, when)
             for name, number in computed_values(protocol, {measure.id: value}, earlier).items()

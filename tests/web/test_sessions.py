@@ -327,9 +327,10 @@ def test_printed_summary_has_a_print_button_for_scripts_only(as_nurse, make_pati
     patient = enrol(make_patient(), "obesite")
     as_nurse.post(f"/patients/{patient.id}/sessions", session_form(**{"m.weight": "100"}))
     session = db.exec(select(CareSession)).one()
-    soup = BeautifulSoup(as_nurse.get(f"/sessions/{session.id}/print").text, "html.parser")
-    button = soup.select_one("button[data-print]")
-    assert button.text == "Imprimer" and button.has_attr("hidden")  # shown by the script, not without it
-    assert soup.select_one("script[src='/static/app.js']") is not None
-    assert not [s for s in soup.select("script") if s.string and s.string.strip()]  # CSP: no inline script
+    for path in (f"/sessions/{session.id}/print", f"/sessions/{session.id}"):
+        soup = BeautifulSoup(as_nurse.get(path).text, "html.parser")
+        button = soup.select_one("button[data-print]")
+        assert button.text == "Imprimer" and button.has_attr("hidden")  # shown by the script only
+        assert soup.select_one("script[src='/static/app.js']") is not None
+        assert not [s for s in soup.select("script") if s.string and s.string.strip()]  # CSP: no inline
     assert as_nurse.get("/static/app.js").status_code == 200

@@ -154,6 +154,8 @@ def test_why_shows_the_most_urgent_reason_and_counts_the_others(as_nurse, make_p
     assert "PAS < 90" in others[0].text
     kinds = ["alert" if li.select_one(".why-alert") else "due" for li in others]
     assert "due" in kinds and kinds == sorted(kinds)  # every alert before what is due
+    waiting = [datetime.fromisoformat(time["datetime"]) for time in why.select(".why-others time")]
+    assert len(waiting) == kinds.count("due") and waiting == sorted(waiting)  # longest waiting first
     assert len(why.select(".why-alert, .why-due")) == len(others) + 1  # each reason once
 
 
