@@ -35,7 +35,7 @@ def make_templates(directory: Path) -> Jinja2Templates:
     env.filters["value"] = _value
     env.filters["in_protocol_order"] = _in_protocol_order
     env.filters["severity"] = lambda word: i18n.gettext(SEVERITY_WORDS.get(word, word))
-    env.globals.update(htmx=HTMX, locale=i18n.current_locale)
+    env.globals.update(htmx=HTMX, locale=i18n.current_locale, born=i18n.born)
     return Jinja2Templates(env=env)
 
 
