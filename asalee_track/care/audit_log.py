@@ -19,7 +19,7 @@ from babel import dates
 from babel.support import NullTranslations
 from sqlmodel import Session, col, func, or_, select
 
-from asalee_track.care import audit
+from asalee_track.care import audit, identity_status, lab_wording
 from asalee_track.care.actor import Actor
 from asalee_track.care.errors import Forbidden, Invalid
 from asalee_track.care.identity import fold
@@ -348,17 +348,7 @@ class Wording:
         return self.gettext(verb) % {"object": thing} if verb else f"{event.action} {thing}"
 
     def detail(self, event: AuditEvent) -> str:
-        text = event.detail or ""
-        if not text:
-            return ""
-        for pattern, word in _DETAILS:
-            match = pattern.fullmatch(text)
-            if match:
-                try:
-                    return word(self, match)
-                except (KeyError, ValueError):  # a shape this version did not foresee
-                    return text
-        return text
+        return _worded(self, event.detail) if event.detail else ""
 
     # -- details --------------------------------------------------------------------------------------
 
@@ -416,7 +406,7 @@ def _changed(w: Wording, m: re.Match[str]) -> str:
 def _enrolled(w: Wording, m: re.Match[str]) -> str:
     methods = {"oral": N_("oral"), "written": N_("written")}
     return w.words(
-        N_("%(pathway)s (version %(version)s), consent %(method)s on %(date)s"),
+        N_("%(pathway)s (version %(version)s), %(method)s consent on %(date)s"),
         pathway=w.protocol_title(m["protocol"]),
         version=m["version"],
         method=w.gettext(methods.get(m["method"], m["method"])),
@@ -489,7 +479,49 @@ def _rule_or_pathway(w: Wording, m: re.Match[str]) -> str:
     return m["id"]
 
 
+def _lab_file(w: Wording, m: re.Match[str]) -> str:
+    counts = [part.rsplit(" ", 1) for part in m["counts"].split(", ")]
+    said = [f"{lab_wording.outcome(name, w.locale)} : {count}" for name, count in counts if count != "0"]
+    return w.words(N_("file %(file)s: %(counts)s"), file=m["file"], counts=", ".join(said) or "0")
+
+
+def _identity(w: Wording, m: re.Match[str]) -> str:
+    before, after = (w.gettext(identity_status.LABELS.get(m[k], m[k])) for k in ("before", "after"))
+    document = m["document"]
+    if document:
+        shown = w.gettext(identity_status.DOCUMENTS.get(document, document))
+        return w.words(
+            N_("checked on %(document)s: %(before)s → %(after)s"), document=shown, before=before, after=after
+        )
+    return w.words(N_("INSi answer: %(before)s → %(after)s"), before=before, after=after)
+
+
+def _goal_status(w: Wording, m: re.Match[str]) -> str:
+    statuses = {"in-progress": N_("in progress"), "achieved": N_("achieved"), "abandoned": N_("abandoned")}
+    status = m["status"]
+    return w.gettext(statuses[status])
+
+
+def _snoozed(w: Wording, m: re.Match[str]) -> str:
+    return w.words(
+        N_("reminders snoozed until %(date)s: %(reason)s"), date=_date(w, m["date"]), reason=m["reason"]
+    )
+
+
+def _through_api(w: Wording, m: re.Match[str]) -> str:
+    """An access by another system: which token or client, then what it did."""
+    kind = m["kind"]
+    who = (
+        w.words(N_("API token no. %(n)s"), n=m["n"])
+        if kind == "api token"
+        else w.words(N_("FHIR client no. %(n)s"), n=m["n"])
+    )
+    rest = m["rest"]
+    return f"{who} ; {_worded(w, rest)}" if rest else who
+
+
 _DETAILS: list[tuple[re.Pattern[str], Callable[[Wording, re.Match[str]], str]]] = [
+    (re.compile(r"(?P<kind>api token|smart client) (?P<n>\d+)(?:; (?P<rest>.*))?", re.S), _through_api),
     (
         re.compile(
             r"(?P<measure>[\w-]+): (?P<low>None|-?[\d.]+) – (?P<high>None|-?[\d.]+) \((?P<reason>.*)\)", re.S
@@ -541,5 +573,63 @@ _DETAILS: list[tuple[re.Pattern[str], Callable[[Wording, re.Match[str]], str]]] 
         _count(lambda t, n: t.ngettext("%(num)d session ended", "%(num)d sessions ended", n)),
     ),
     (re.compile(r"session \S+ ended"), _fixed(N_("one session ended"))),
+    (re.compile(r"v(?P<n>\d+)"), lambda w, m: w.words(N_("version %(n)s"), n=m["n"])),
+    (
+        re.compile(r"(?P<n>\d+) files listed"),
+        _count(lambda t, n: t.ngettext("%(num)d lab file listed", "%(num)d lab files listed", n)),
+    ),
+    (
+        re.compile(r"(?P<n>\d+) rows listed"),
+        _count(lambda t, n: t.ngettext("%(num)d mapping listed", "%(num)d mappings listed", n)),
+    ),
+    (
+        re.compile(r"review queue: (?P<n>\d+) results"),
+        _count(lambda t, n: t.ngettext("%(num)d result to review", "%(num)d results to review", n)),
+    ),
+    (
+        re.compile(
+            r"(?P<file>.*): (?P<counts>imported \d+, known \d+, review \d+, not-followed \d+, refused \d+)"
+        ),
+        _lab_file,
+    ),
+    (
+        re.compile(
+            r"(?:identity checked on (?P<document>\w+)|INSi answer recorded): "
+            r"(?P<before>\w+) -> (?P<after>\w+)"
+        ),
+        _identity,
+    ),
+    (re.compile(r"(?P<status>in-progress|achieved|abandoned)"), _goal_status),
+    (re.compile(r"reminders snoozed until (?P<date>\d{4}-\d\d-\d\d): (?P<reason>.*)", re.S), _snoozed),
+    (re.compile(r"FHIR \$everything"), _fixed(N_("whole record, through the FHIR API"))),
+    (
+        re.compile(r"FHIR (?P<type>\w+) search: (?P<n>\d+) found"),
+        _count(lambda t, n: t.ngettext("FHIR search: %(num)d found", "FHIR search: %(num)d found", n)),
+    ),
+    (re.compile(r"NDJSON download"), _fixed(N_("NDJSON file downloaded"))),
+    (re.compile(r"cancelled"), _fixed(N_("cancelled"))),
+    (
+        re.compile(r"deactivated, (?P<n>\d+) sessions ended"),
+        _count(
+            lambda t, n: t.ngettext(
+                "account closed, %(num)d session ended", "account closed, %(num)d sessions ended", n
+            )
+        ),
+    ),
+    (
+        re.compile(r"(?P<n>\d+) demo patients"),
+        _count(lambda t, n: t.ngettext("%(num)d demo patient", "%(num)d demo patients", n)),
+    ),
     (re.compile(r"(?P<id>[a-z0-9]+(?:-[a-z0-9]+)+)"), _rule_or_pathway),
 ]
+
+
+def _worded(w: Wording, text: str) -> str:
+    for pattern, word in _DETAILS:
+        match = pattern.fullmatch(text)
+        if match:
+            try:
+                return word(w, match)
+            except (KeyError, ValueError):  # a shape this version did not foresee
+                return text
+    return text

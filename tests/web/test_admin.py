@@ -11,6 +11,7 @@ from asalee_track.care import concertation, targets
 from asalee_track.i18n import local_today
 from asalee_track.store.db import transaction
 from asalee_track.store.tables import AuditEvent
+from tests.labs.conftest import SAMPLES as LAB_SAMPLES
 
 
 def rows_of(response) -> list[list[str]]:  # type: ignore[no-untyped-def]
@@ -126,3 +127,14 @@ def test_csv_export_holds_the_filtered_log_for_excel_and_is_audited(
     assert [(e.action, e.user_id, e.practice_id) for e in exported] == [
         ("export", world.admin.id, world.practice.id)
     ]
+
+
+def test_lab_imports_and_lists_are_told_in_french(as_admin, login_as, world) -> None:
+    nurse = login_as(world.nurse)
+    lab_file = (LAB_SAMPLES / "hprim-sante-latin1-crlf.hpr").read_bytes()
+    nurse.post("/labs", files=[("files", ("lab.hpr", lab_file, "text/plain"))])
+    nurse.get("/labs")
+    details = [row[5] for row in rows_of(as_admin.get("/admin/audit"))]
+    imported = [d for d in details if d.startswith("fichier lab.hpr : ")]
+    assert imported and not any(word in imported[0] for word in ("imported", "known", "review", "refused"))
+    assert any(d.startswith("liste de ") and "fichier" in d for d in details)

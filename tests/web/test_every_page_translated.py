@@ -3,7 +3,7 @@ from the app's routes, so a new page cannot escape it) is rendered as a nurse, a
 practice with a little of everything, in French and in English:
 
 - in French, no text is an English message of the catalog, and no internal code (``success``,
-  ``None``, ``user 4``) is shown;
+  ``None``, ``user 4``) or English sentence is shown;
 - in English, no French month or day name, and no French message of the catalog;
 - in either, no word is doubled ("due due Nov 30").
 """
@@ -48,6 +48,8 @@ CODES = re.compile(
     r"\b(None|True|False|success|denied|not-found|entered-in-error|in-progress|rate-limited"
     r"|acknowledged|follow-up|user \d+)\b"
 )
+# Words of English sentences, that no French page has reason to show (a detail left in English).
+ENGLISH_WORDS = re.compile(r"\b(the|of|and|with|from|listed|found|queue|results|known|supersedes|until)\b")
 FRENCH_DATES = re.compile(
     r"\b(janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre"
     r"|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\b"
@@ -126,6 +128,8 @@ def problems(texts: list[str], lines: list[str], locale: str) -> list[str]:
                 found.append(f"English inside: {text!r}")
             if CODES.search(text):
                 found.append(f"internal code: {text!r}")
+            if ENGLISH_WORDS.search(text):
+                found.append(f"English words: {text!r}")
         else:
             if FRENCH_DATES.search(text):
                 found.append(f"French date: {text!r}")
