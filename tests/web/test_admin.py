@@ -75,6 +75,7 @@ def test_details_are_in_words_with_labels_and_units(
 def test_filters_by_patient_name_user_and_period(as_admin, make_patient, login_as, world) -> None:
     helene = make_patient()
     other = make_patient(family_name="Martin", given_names="Jacques", ins="")
+    make_patient(world.actor(world.other_nurse, world.other_practice), family_name="Portier")
     gp = login_as(world.gp)
     gp.get(f"/patients/{other.id}")
     assert {row[3] for row in rows_of(as_admin.get("/admin/audit?patient=lefevre helene"))} == {
@@ -86,6 +87,7 @@ def test_filters_by_patient_name_user_and_period(as_admin, make_patient, login_a
     assert rows_of(as_admin.get(f"/admin/audit?since={today}&until={today}&patient=Martin"))
     yesterday = (today - timedelta(days=1)).isoformat()
     assert rows_of(as_admin.get(f"/admin/audit?until={yesterday}")) == []
+    assert rows_of(as_admin.get("/admin/audit?patient=Portier")) == []  # another practice's patient
     assert helene.id
 
 

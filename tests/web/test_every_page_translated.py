@@ -56,6 +56,9 @@ FRENCH_DATES = re.compile(
     r"|\b(janv|févr|avr|juil|sept|oct|nov|déc)\.",
     re.IGNORECASE,
 )
+# Babel writes "1 déc. 2026": an ordinal before an abbreviated month ("1er déc.") is not from it. Prose
+# keeps the ordinal ("du 1er janvier au 31 décembre").
+ORDINAL_DAY = re.compile(r"\b1er (janv|févr|avr|juil|sept|oct|nov|déc)\.")
 DOUBLED = re.compile(r"\b(\w{2,})\s+\1\b", re.IGNORECASE)
 SHOWN_ATTRIBUTES = ("placeholder", "title", "aria-label", "alt")
 LINES = ("td", "th", "li", "p", "dd", "dt", "h1", "h2", "h3", "label", "button", "a", "option")
@@ -130,6 +133,8 @@ def problems(texts: list[str], lines: list[str], locale: str) -> list[str]:
                 found.append(f"internal code: {text!r}")
             if ENGLISH_WORDS.search(text):
                 found.append(f"English words: {text!r}")
+            if ORDINAL_DAY.search(text):
+                found.append(f"ordinal day: {text!r}")
         else:
             if FRENCH_DATES.search(text):
                 found.append(f"French date: {text!r}")
@@ -220,6 +225,8 @@ def test_every_page_is_in_the_language_of_its_reader(app, world, ids) -> None:  
         for role in ("anonymous", "nurse", "gp", "admin"):
             browser = _browser(app, world, role, locale)
             for path in pages:
+                missing = set(re.findall(r"{(\w+)}", path)) - set(ids)
+                assert not missing, f"{path}: give the ids fixture a {missing} (or exclude it, saying why)"
                 response = browser.get(path.format(**ids), follow_redirects=False)
                 assert response.status_code < 500, f"{path} as {role}"
                 if response.status_code != 200:
