@@ -17,13 +17,12 @@ from urllib.parse import urlencode
 
 from babel import dates
 from babel.support import NullTranslations
-from sqlmodel import Session, col, func, or_, select
+from sqlmodel import Session, col, func, select
 
 from asalee_track.care import audit, identity_status, lab_wording
 from asalee_track.care.actor import Actor
 from asalee_track.care.errors import Forbidden, Invalid
-from asalee_track.care.identity import fold
-from asalee_track.care.patients import parse_date
+from asalee_track.care.patients import name_matches, parse_date
 from asalee_track.i18n import N_, TIMEZONE, translations
 from asalee_track.protocols import Measure, ProtocolSet, parse_duration
 from asalee_track.protocols.rules import format_duration
@@ -202,17 +201,9 @@ def _query(actor: Actor, filters: LogFilters):  # type: ignore[no-untyped-def]
         query = query.where(AuditEvent.at >= _day_start(filters.since))
     if filters.until:
         query = query.where(AuditEvent.at < _day_start(filters.until + timedelta(days=1)))
-    words = fold(filters.patient).split()
-    if words:
-        patients = select(Patient.id).where(Patient.practice_id == actor.practice_id)
-        for word in words:
-            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            patients = patients.where(
-                or_(
-                    col(Patient.search_key).startswith(escaped, escape="\\"),
-                    col(Patient.search_key).contains(f" {escaped}", escape="\\"),
-                )
-            )
+    names = name_matches(filters.patient)
+    if names:
+        patients = select(Patient.id).where(Patient.practice_id == actor.practice_id, *names)
         query = query.where(col(AuditEvent.patient_id).in_(patients))
     return query
 
