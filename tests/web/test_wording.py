@@ -26,6 +26,15 @@ def test_an_alert_closed_by_a_correction_says_so_in_french(as_nurse, make_patien
     assert "Session corrected" not in page.get_text()
 
 
+def test_a_reason_typed_with_a_percent_sign_is_shown_as_typed(as_nurse, make_patient, enrol) -> None:
+    patient = enrol(make_patient(), "diabete-type-2")
+    as_nurse.post(f"/patients/{patient.id}/sessions", session_form(**{"m.hba1c": "11"}))
+    session_id = as_nurse.get(f"/patients/{patient.id}").text.split('href="/sessions/')[1].split('"')[0]
+    as_nurse.post(f"/sessions/{session_id}/error", {"reason": "Doublon, HbA1c 100% fausse"})
+    page = as_nurse.get(f"/sessions/{session_id}")
+    assert page.status_code == 200 and "close : Doublon, HbA1c 100% fausse" in page.text
+
+
 def test_born_agrees_with_the_patients_sex(as_nurse, make_patient) -> None:
     her = make_patient()
     him = make_patient(family_name="Martin", given_names="Jacques", sex="male", ins="")
