@@ -139,7 +139,6 @@ class LogLine:
     action: str
     patient: str
     outcome: str
-    refused: bool
     detail: str
 
 
@@ -308,7 +307,6 @@ class Wording:
             action=self.action(event),
             patient=self._patient(event.patient_id),
             outcome=self.gettext(OUTCOMES.get(event.outcome, event.outcome)),
-            refused=event.outcome != "success",
             detail=self.detail(event),
         )
 
