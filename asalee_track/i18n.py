@@ -69,6 +69,22 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(current_locale()).ngettext(singular, plural, n)
 
 
+def pgettext(context: str, message: str) -> str:
+    return translations(current_locale()).pgettext(context, message)
+
+
+def born(sex: str | None, when: str) -> str:
+    """``née le 1 juillet 1957`` for a woman, ``né le`` for a man: French agrees with the patient's sex
+    (``né(e) le`` when it is not known); English says ``born`` for all."""
+    if sex == "female":
+        text = pgettext("female", "born %(date)s")
+    elif sex == "male":
+        text = pgettext("male", "born %(date)s")
+    else:
+        text = gettext("born %(date)s")
+    return text % {"date": when}
+
+
 def format_date(value: date | str | None, fmt: str = "medium") -> str:
     if value is None:
         return ""
@@ -82,10 +98,10 @@ def format_date(value: date | str | None, fmt: str = "medium") -> str:
     return dates.format_date(value, format=fmt, locale=current_locale())
 
 
-def date_formatter(fmt: str = "medium") -> Callable[[date], str]:
+def date_formatter(fmt: str = "medium", locale_name: str | None = None) -> Callable[[date], str]:
     """``format_date`` prepared once: the locale and the pattern are parsed here, not per date (a chart
     labels thousands of points; parsing them each time was a quarter of the pathway page)."""
-    locale = _locale(current_locale())
+    locale = _locale(locale_name or current_locale())
     pattern = dates.parse_pattern(locale.date_formats[fmt] if fmt in locale.date_formats else fmt)
 
     def format_one(value: date) -> str:

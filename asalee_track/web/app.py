@@ -187,6 +187,8 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         request.state.locale = request.session.get("locale") or i18n.negotiate(
             request.headers.get("accept-language")
         )
+        # Set here, the request's language reaches everything the route calls, not only what renders.
+        i18n.set_locale(request.state.locale)
         if gate is None or request.method in SAFE_METHODS or request.url.path.startswith("/static/"):
             response = await call_next(request)
         else:

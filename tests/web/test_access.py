@@ -76,6 +76,7 @@ ROUTES = {
     ("POST", "/account/logout-everywhere"): "any",
     ("POST", "/account/sessions/{user_session_id}/end"): "any",
     ("GET", "/admin/audit"): "admin",
+    ("GET", "/admin/audit.csv"): "admin",
     ("GET", "/admin/tokens"): "admin",
     ("POST", "/admin/tokens"): "admin",
     ("POST", "/admin/tokens/{token_id}/revoke"): "admin",
