@@ -127,11 +127,11 @@ def _label(protocol: Protocol, indicator: Indicator) -> Text:
 @dataclass(frozen=True)
 class _Enrolled:
     patient_id: str
-    start: datetime
+    settled: datetime  # enrolled 3 months before: from then on, under care if seen
     changes: list[tuple[datetime, str]]  # (when, status), in time order
 
     def in_pathway_at(self, moment: datetime) -> bool:
-        if add_duration(self.start, SETTLING) > moment:
+        if self.settled > moment:
             return False
         status = "active"
         for when, changed_to in self.changes:
@@ -172,8 +172,8 @@ class _PracticeFacts:
                 Enrolment.practice_id == practice_id
             )
         ).all():
-            begun = datetime.combine(start, time(0), tzinfo=TIMEZONE)
-            self.enrolments[protocol_id].append(_Enrolled(patient_id, begun, changes.get(enrolment_id, [])))
+            settled = add_duration(datetime.combine(start, time(0), tzinfo=TIMEZONE), SETTLING)
+            self.enrolments[protocol_id].append(_Enrolled(patient_id, settled, changes.get(enrolment_id, [])))
         # Sessions per (patient, pathway), in time order.
         self.seen: dict[tuple[str, str], list[datetime]] = defaultdict(list)
         for patient_id, started, pathways in db.exec(

@@ -381,7 +381,7 @@ class _PatientStory:
             "dbp": lambda: f"{self.sbp * 0.58:.0f}",
             "heart-rate": lambda: str(rng.randint(58, 92)),
             "hba1c": lambda: decimal(self.hba1c),
-            "ldl": lambda: decimal(rng.uniform(0.7, 1.6), 2),
+            "ldl": lambda: decimal(rng.uniform(0.5, 1.5), 2),
             "egfr": lambda: f"{self.egfr:.0f}",
             "uacr": lambda: decimal(
                 rng.choice([rng.uniform(0.3, 2.8), rng.uniform(0.3, 2.8), rng.uniform(3, 25)])
