@@ -24,7 +24,7 @@ from sqlmodel import select
 from asalee_track.care import control_trend
 from asalee_track.i18n import TIMEZONE
 from asalee_track.store.db import transaction
-from asalee_track.store.tables import Enrolment
+from asalee_track.store.tables import AuditEvent, Enrolment
 from tests.web.test_dashboard import in_this_month
 from tests.web.test_sessions import session_form
 
@@ -162,3 +162,29 @@ def test_a_personal_target_counts_from_the_day_it_is_set(
     months = trend_now(engine, world, protocols).months
     assert (months[-2].controlled, months[-2].uncontrolled) == (0, 1)  # the protocol's 7 % then
     assert (months[-1].controlled, months[-1].uncontrolled) == (1, 0)  # the patient's own 8 % now
+
+
+def test_each_number_of_the_dashboard_opens_its_patients(as_nurse, make_patient, enrol, db) -> None:
+    visit = in_this_month(datetime.now(UTC), 0.5)
+    build(
+        as_nurse,
+        make_patient,
+        enrol,
+        [
+            ("Atteint", "2024-01-15", [(visit, {"m.hba1c": "6,5"})]),
+            ("Eleve", "2024-01-15", [(visit, {"m.hba1c": "8,5"})]),
+            ("Haute", "2024-01-15", [(visit, {"m.hba1c": "9,5"})]),
+        ],
+    )
+    dashboard = BeautifulSoup(as_nurse.get("/dashboard").text, "html.parser")
+    link = dashboard.select_one("#control-diabete-type-2-hba1c .control-latest td.uncontrolled a")
+    assert link.text.startswith("67 %") and link["href"] == "/dashboard/diabete-type-2/hba1c/uncontrolled"
+    page = BeautifulSoup(as_nurse.get(link["href"]).text, "html.parser")
+    assert [a.text for a in page.select("table.group-patients td a")] == ["ELEVE Hélène", "HAUTE Hélène"]
+    assert "2 sur 3 patients suivis" in page.select_one(".group-count").text
+    shown = db.exec(
+        select(AuditEvent.patient_id).where(AuditEvent.detail == "shown in a dashboard group")
+    ).all()
+    assert len(shown) == 2  # who saw these names is on record
+    assert as_nurse.get("/dashboard/diabete-type-2/hba1c/unknown").status_code == 404
+    assert as_nurse.get("/dashboard/obesite/hba1c/controlled").status_code == 404
