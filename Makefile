@@ -26,7 +26,7 @@ install-test: $(VENV)/.test
 # `make run PORT=8080` serves on another port.
 run:
 	@echo "== installing the application (about a minute the first time)"
-	@$(MAKE) --no-print-directory install
+	@$(MAKE) -s --no-print-directory install
 	@echo "== demo data (loaded on the first run only)"
 	@$(BIN)/asalee-track demo --if-empty
 	@echo "== serving on http://$(HOST):$(PORT) (Ctrl+C to stop)"

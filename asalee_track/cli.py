@@ -51,7 +51,8 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
         raise typer.Exit(1)
     settings = get_settings()
     engine = _engine()
-    migrate.upgrade(engine)
+    for line in migrate.upgrade(engine):
+        typer.echo(f"database upgraded: {line}")
     with transaction(engine) as db:
         problems = production_problems(db, settings)
     if problems:  # said here, plainly, rather than as a traceback from every worker
@@ -99,7 +100,7 @@ def load_demo(
             )
             raise typer.Exit(1)
         protocols = load_protocols(get_settings().protocols_dir)
-        typer.echo(f"loading the demo practice ({patients} patients, years of follow-up; about 30 s)")
+        typer.echo(f"loading the demo practice ({patients} patients, years of follow-up; under a minute)")
         started = time.monotonic()
         logins = demo.create_demo(
             db, protocols, patient_count=patients, progress=lambda line: typer.echo(f"  {line}")

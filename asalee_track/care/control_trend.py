@@ -23,9 +23,10 @@ from datetime import date, datetime, time
 
 from sqlmodel import Session, col, select
 
-from asalee_track.care import targets
+from asalee_track.care import audit, targets
 from asalee_track.care.actor import Actor
-from asalee_track.care.errors import Forbidden
+from asalee_track.care.errors import Forbidden, NotFound
+from asalee_track.care.patients import CLINICAL_ROLES
 from asalee_track.care.standing import stands
 from asalee_track.i18n import TIMEZONE
 from asalee_track.protocols import ProtocolSet, add_duration, parse_duration
@@ -120,6 +121,46 @@ def control_trends(
     return result
 
 
+def group_patients(
+    db: Session,
+    actor: Actor,
+    protocols: ProtocolSet,
+    protocol_id: str,
+    key: str,
+    category: str,
+    now: datetime,
+) -> tuple[IndicatorTrend, list[Patient]]:
+    """The patients behind one number of the dashboard: one group of an indicator this month, counted
+    as the dashboard counts it, by name. Each patient shown is audited as read."""
+    if actor.role not in CLINICAL_ROLES:
+        raise Forbidden()
+    protocol = protocols.get(protocol_id)
+    indicator = (
+        next((i for i in protocol.indicators if "-".join(i.measures) == key), None) if protocol else None
+    )
+    if protocol is None or indicator is None or category not in CATEGORIES:
+        raise NotFound()
+    first, end = month_ends(now, 1)[0]
+    measures = [protocol.measure(m) for m in indicator.measures]
+    looked_back = min(_recent_since(m, end) for m in measures)
+    earliest = add_duration(end, UNDER_CARE, sign=-1)
+    facts = _PracticeFacts(db, actor.practice_id, earliest, looked_back, now, {m.id for m in measures})
+    members: dict[str, list[str]] = {}
+    month = _month(facts, protocol, indicator, facts.enrolments.get(protocol.id, []), first, end, members)
+    ids = members.get(category, [])
+    patients = list(
+        db.exec(
+            select(Patient)
+            .where(Patient.practice_id == actor.practice_id, col(Patient.id).in_(ids))
+            .order_by(col(Patient.search_key), col(Patient.birth_date))
+        ).all()
+    )
+    audit.record_shown(db, actor, "Patient", (p.id for p in patients), "shown in a dashboard group")
+    return IndicatorTrend(
+        protocol.id, tuple(indicator.measures), _label(protocol, indicator), [month]
+    ), patients
+
+
 def _label(protocol: Protocol, indicator: Indicator) -> Text:
     return indicator.label or protocol.measure(indicator.measures[0]).label
 
@@ -127,11 +168,11 @@ def _label(protocol: Protocol, indicator: Indicator) -> Text:
 @dataclass(frozen=True)
 class _Enrolled:
     patient_id: str
-    start: datetime
+    settled: datetime  # enrolled 3 months before: from then on, under care if seen
     changes: list[tuple[datetime, str]]  # (when, status), in time order
 
     def in_pathway_at(self, moment: datetime) -> bool:
-        if add_duration(self.start, SETTLING) > moment:
+        if self.settled > moment:
             return False
         status = "active"
         for when, changed_to in self.changes:
@@ -172,8 +213,8 @@ class _PracticeFacts:
                 Enrolment.practice_id == practice_id
             )
         ).all():
-            begun = datetime.combine(start, time(0), tzinfo=TIMEZONE)
-            self.enrolments[protocol_id].append(_Enrolled(patient_id, begun, changes.get(enrolment_id, [])))
+            settled = add_duration(datetime.combine(start, time(0), tzinfo=TIMEZONE), SETTLING)
+            self.enrolments[protocol_id].append(_Enrolled(patient_id, settled, changes.get(enrolment_id, [])))
         # Sessions per (patient, pathway), in time order.
         self.seen: dict[tuple[str, str], list[datetime]] = defaultdict(list)
         for patient_id, started, pathways in db.exec(
@@ -256,6 +297,7 @@ def _month(
     enrolled: list[_Enrolled],
     first: date,
     moment: datetime,
+    members: dict[str, list[str]] | None = None,  # filled with each group's patient ids when given
 ) -> MonthControl:
     counts = dict.fromkeys(CATEGORIES, 0)
     year_ago = add_duration(moment, UNDER_CARE, sign=-1)
@@ -274,7 +316,10 @@ def _month(
             verdicts.append(None if value is None or target is None else targets.meets(value, target))
         if None in verdicts:
             seen_lately = facts.seen_since(patient_id, protocol.id, lately, moment)
-            counts["no_recent_value" if seen_lately else "missed_visits"] += 1
+            group = "no_recent_value" if seen_lately else "missed_visits"
         else:
-            counts["controlled" if all(verdicts) else "uncontrolled"] += 1
+            group = "controlled" if all(verdicts) else "uncontrolled"
+        counts[group] += 1
+        if members is not None:
+            members.setdefault(group, []).append(patient_id)
     return MonthControl(first, under_care, **counts)

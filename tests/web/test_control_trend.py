@@ -16,13 +16,15 @@ Minuit's only visit (31 January, 23:30 UTC) falls in February in Paris: UTC mont
 January. March is looked at as it stands on the 15th.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bs4 import BeautifulSoup
+from sqlmodel import select
 
 from asalee_track.care import control_trend
 from asalee_track.i18n import TIMEZONE
 from asalee_track.store.db import transaction
+from asalee_track.store.tables import AuditEvent, Enrolment
 from tests.web.test_dashboard import in_this_month
 from tests.web.test_sessions import session_form
 
@@ -48,12 +50,16 @@ PRACTICE = [  # (name, enrolled on, [(when, values)])
 ]
 
 
-def build(as_nurse, make_patient, enrol, cases=PRACTICE) -> None:  # type: ignore[no-untyped-def]
+def build(as_nurse, make_patient, enrol, cases=PRACTICE) -> list[str]:  # type: ignore[no-untyped-def]
+    """The patients, enrolled in type 2 diabetes, and their visits, saved as the nurse saves them."""
+    ids = []
     for name, start, visits in cases:
         patient = enrol(make_patient(family_name=name, ins=""), "diabete-type-2", start=start)
         for when, values in visits:
             response = as_nurse.post(f"/patients/{patient.id}/sessions", session_form(when, **values))
             assert response.status_code == 200, response.text
+        ids.append(patient.id)
+    return ids
 
 
 def figures(trend: control_trend.IndicatorTrend) -> list[tuple[str, int, int, int, int, int]]:
@@ -124,3 +130,61 @@ def test_dashboard_shows_the_control_rate_chart_with_its_denominator_and_definit
     assert "patients suivis" in definitions and "Visites manquées" in definitions
     measures = [row["class"][0] for row in card.select("table.dashboard-measures tbody tr")]
     assert measures[0] == "measure-hba1c"
+
+
+def trend_now(engine, world, protocols, indicator: int = 0) -> control_trend.IndicatorTrend:  # type: ignore[no-untyped-def]
+    with transaction(engine) as db:
+        trends = control_trend.control_trends(db, world.actor(world.gp), protocols, datetime.now(UTC))
+    return trends["diabete-type-2"][indicator]
+
+
+def test_a_paused_enrolment_leaves_the_patients_under_care_from_then_on(
+    as_nurse, make_patient, enrol, engine, world, protocols, db
+) -> None:
+    visit = datetime.now(UTC) - timedelta(days=40)  # before the start of this month, whatever today is
+    build(as_nurse, make_patient, enrol, [("Pause", "2024-01-15", [(visit, {"m.hba1c": "6,5"})])])
+    enrolment_id = db.exec(select(Enrolment.id)).one()
+    as_nurse.post(f"/enrolments/{enrolment_id}/status", {"action": "pause", "reason": "Hospitalisée"})
+    months = trend_now(engine, world, protocols).months
+    assert (months[-2].under_care, months[-2].controlled) == (1, 1)  # last month, as it stood then
+    assert months[-1].under_care == 0  # paused today
+
+
+def test_a_personal_target_counts_from_the_day_it_is_set(
+    as_nurse, login_as, make_patient, enrol, engine, world, protocols
+) -> None:
+    visit = datetime.now(UTC) - timedelta(days=40)
+    [patient_id] = build(
+        as_nurse, make_patient, enrol, [("Fragile", "2024-01-15", [(visit, {"m.hba1c": "7,6"})])]
+    )
+    target = {"measure_id": "hba1c", "max_value": "8", "reason": "Fragile"}
+    assert login_as(world.gp).post(f"/patients/{patient_id}/targets", target).status_code == 200
+    months = trend_now(engine, world, protocols).months
+    assert (months[-2].controlled, months[-2].uncontrolled) == (0, 1)  # the protocol's 7 % then
+    assert (months[-1].controlled, months[-1].uncontrolled) == (1, 0)  # the patient's own 8 % now
+
+
+def test_each_number_of_the_dashboard_opens_its_patients(as_nurse, make_patient, enrol, db) -> None:
+    visit = in_this_month(datetime.now(UTC), 0.5)
+    build(
+        as_nurse,
+        make_patient,
+        enrol,
+        [
+            ("Atteint", "2024-01-15", [(visit, {"m.hba1c": "6,5"})]),
+            ("Eleve", "2024-01-15", [(visit, {"m.hba1c": "8,5"})]),
+            ("Haute", "2024-01-15", [(visit, {"m.hba1c": "9,5"})]),
+        ],
+    )
+    dashboard = BeautifulSoup(as_nurse.get("/dashboard").text, "html.parser")
+    link = dashboard.select_one("#control-diabete-type-2-hba1c .control-latest td.uncontrolled a")
+    assert link.text.startswith("67 %") and link["href"] == "/dashboard/diabete-type-2/hba1c/uncontrolled"
+    page = BeautifulSoup(as_nurse.get(link["href"]).text, "html.parser")
+    assert [a.text for a in page.select("table.group-patients td a")] == ["ELEVE Hélène", "HAUTE Hélène"]
+    assert "2 sur 3 patients suivis" in page.select_one(".group-count").text
+    shown = db.exec(
+        select(AuditEvent.patient_id).where(AuditEvent.detail == "shown in a dashboard group")
+    ).all()
+    assert len(shown) == 2  # who saw these names is on record
+    assert as_nurse.get("/dashboard/diabete-type-2/hba1c/unknown").status_code == 404
+    assert as_nurse.get("/dashboard/obesite/hba1c/controlled").status_code == 404

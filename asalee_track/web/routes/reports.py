@@ -32,6 +32,31 @@ def dashboard(request: Request, db: DbSession, actor: CurrentActor, protocols: P
     return render(request, "dashboard.html", context)
 
 
+@router.get("/dashboard/{protocol_id}/{key}/{category}")
+def dashboard_group(
+    request: Request,
+    db: DbSession,
+    actor: CurrentActor,
+    protocols: Protocols,
+    protocol_id: str,
+    key: str,
+    category: str,
+) -> Response:
+    """The patients behind one number of the dashboard, one tap away from it."""
+    category = category.replace("-", "_")  # in the address as in the page's classes: no-recent-value
+    trend, patients = control_trend.group_patients(
+        db, actor, protocols, protocol_id, key, category, datetime.now(UTC)
+    )
+    context = {
+        "trend": trend,
+        "category": category,
+        "patients": patients,
+        "protocol": protocols[protocol_id],
+        "categories": CATEGORY_LABELS,
+    }
+    return render(request, "dashboard_group.html", context)
+
+
 def _period(start: str, end: str) -> tuple[date, date]:
     today = i18n.local_today()
     first = parse_date(start) if start else None
