@@ -1,5 +1,6 @@
 """The pages each role opens in a working day, on a small record worth showing: a patient enrolled in a
-pathway with a session holding an HbA1c above target, an alert, and a concertation that discusses them."""
+pathway; a session with an HbA1c above target, a fast heart rate (two alerts, high and moderate) and a
+blood pressure at target; a concertation that discusses the patient."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -73,6 +74,10 @@ def seed_record(engine, world, protocols, make_patient, enrol) -> Record:  # typ
                 "duration_minutes": "45",
                 "kind": "follow-up",
                 "m.hba1c": "10,6",
+                "m.sbp": "128",
+                "m.dbp": "76",
+                "m.weight": "81,5",
+                "m.heart-rate": "118",
                 "notes": "Objectifs discutés : marche quotidienne, repas sans grignotage.",
             },
             now=when + timedelta(minutes=50),
