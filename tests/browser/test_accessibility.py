@@ -4,7 +4,7 @@ Chromium with the application's own Content Security Policy in force."""
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests.browser.main_pages import ROLES, Record, log_in_as, open_page, seed_record
 
@@ -19,16 +19,19 @@ def record(engine, world, protocols, make_patient, enrol) -> Record:  # type: ig
     return seed_record(engine, world, protocols, make_patient, enrol)
 
 
-def axe_violations(page: Page) -> list[dict]:
-    """axe-core's findings on the page as it stands. The library goes in through the DevTools protocol:
-    a script tag would be refused by the page's CSP, which stays in force."""
+def axe_violations(page: Page, rules: list[str] | None = None) -> list[dict]:
+    """axe-core's findings on the page as it stands (all its rules, or only those named). The library
+    goes in through the DevTools protocol: a script tag would be refused by the page's CSP, which stays
+    in force."""
     assert AXE.exists(), "axe-core is missing: `make test` installs it (npm ci in tests/browser)"
     if not page.evaluate("typeof window.axe === 'object'"):
         page.evaluate(AXE.read_text(encoding="utf-8"))
+    options = {"resultTypes": ["violations"], **({"runOnly": rules} if rules else {})}
     return page.evaluate(
-        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations.map(v => ({
+        """async options => (await axe.run(document, options)).violations.map(v => ({
             id: v.id, impact: v.impact, help: v.help,
-            targets: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))"""
+            targets: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))""",
+        options,
     )
 
 
@@ -42,3 +45,26 @@ def test_main_pages_have_no_serious_accessibility_fault(page: Page, world, recor
         if blocking:
             faults[path] = blocking
     assert faults == {}, f"axe-core found serious or critical faults: {faults}"
+
+
+@pytest.mark.parametrize("view", ["", "/print"], ids=["session", "printed-summary"])
+def test_session_headings_follow_in_order(page: Page, world, record: Record, view: str) -> None:
+    log_in_as(page, world, "nurse")
+    open_page(page, f"/sessions/{record.session}{view}")
+    levels = page.locator("main :is(h1, h2, h3, h4, h5, h6)").evaluate_all(
+        "headings => headings.map(h => Number(h.tagName[1]))"
+    )
+    assert levels[0] == 1
+    skips = [(before, after) for before, after in zip(levels, levels[1:], strict=False) if after > before + 1]
+    assert skips == [], f"heading levels jump: {levels}"
+    assert axe_violations(page, rules=["heading-order"]) == []
+
+
+def test_every_column_of_the_tokens_table_has_a_header(page: Page, world) -> None:
+    log_in_as(page, world, "admin")
+    open_page(page, "/admin/tokens")
+    page.get_by_label("Nom du logiciel client").fill("Entrepôt régional")
+    page.get_by_role("button", name="Créer un jeton").click()
+    expect(page.locator("#new-token")).to_be_visible()
+    assert axe_violations(page, rules=["empty-table-header"]) == []
+    expect(page.get_by_role("columnheader", name="Action")).to_have_count(1)
