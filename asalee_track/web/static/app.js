@@ -43,16 +43,52 @@
     });
   }
 
-  // After a refused submission the page opens on the summary of errors, so that it is read first.
-  function focusErrorSummary() {
+  // After a refused submission the page opens on the summary of errors, so that it is read first; the
+  // summary lists each field marked below ("Label : what is wrong"), each a link that puts the cursor in
+  // the field.
+  function fieldName(box, control) {
+    var label = (control.labels && control.labels[0]) || box.querySelector(".item-label, legend, label");
+    var text = label ? label.textContent : control.getAttribute("aria-label") || "";
+    return text.replace(/\s+/g, " ").trim();
+  }
+
+  function linkTo(control, text) {
+    var link = document.createElement("a");
+    link.href = "#" + control.id;
+    link.textContent = text;
+    link.addEventListener("click", function (event) {
+      event.preventDefault();
+      var label = control.labels && control.labels[0];
+      (label || control).scrollIntoView({ block: "center" });
+      control.focus({ preventScroll: true });
+    });
+    var item = document.createElement("li");
+    item.appendChild(link);
+    return item;
+  }
+
+  function summariseErrors() {
     var summary = document.querySelector(".error-summary");
-    if (summary) summary.focus();
+    if (!summary) return;
+    var separator = document.documentElement.lang === "fr" ? " : " : ": ";
+    var list = document.createElement("ul");
+    Array.prototype.forEach.call(document.querySelectorAll("main .invalid"), function (box, index) {
+      var control = box.querySelector("input:not([type=hidden]), select, textarea");
+      var error = box.querySelector(".error");
+      if (!control) return;
+      if (!control.id) control.id = "invalid-field-" + index;
+      var name = fieldName(box, control);
+      var problem = error ? error.textContent.replace(/\s+/g, " ").trim() : "";
+      list.appendChild(linkTo(control, [name, problem].filter(Boolean).join(separator)));
+    });
+    if (list.children.length) summary.appendChild(list);
+    summary.focus();
   }
 
   document.addEventListener("DOMContentLoaded", function () {
     setUpMenu();
     labelCells(document);
-    focusErrorSummary();
+    summariseErrors();
   });
   document.addEventListener("htmx:afterSettle", function (event) {
     labelCells(event.target);
