@@ -25,10 +25,11 @@ run: install
 	$(BIN)/asalee-track demo --if-empty
 	$(BIN)/asalee-track serve
 
-# Browser tests drive Debian's Chromium (never a downloaded browser).
+# Browser tests drive Debian's Chromium (never a downloaded browser); chromium-l10n gives it French, so
+# that date fields read jj/mm/aaaa as the practices see them.
 chromium:
-	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@{ command -v chromium && dpkg -s chromium-l10n; } >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-l10n >/dev/null; }
 
 # The accessibility checker the browser tests load into pages: axe-core, pinned in package-lock.json.
 AXE := tests/browser/node_modules/axe-core/axe.min.js
