@@ -97,7 +97,7 @@ def test_on_a_phone_table_rows_are_cards_labelled_by_their_column(phone: Page, w
     labels = row.locator("td").evaluate_all(
         "cells => cells.map(c => getComputedStyle(c, '::before').content)"
     )
-    assert labels == ['"Patient"', '"Statut"', '"Pourquoi"', '"Parcours"']
+    assert labels == ['"Patient"', '"Statut"', '"Pourquoi"', '"Parcours"', '"Séance"']
 
     # Rows that htmx brings in are labelled too.
     phone.get_by_label("Afficher").select_option("lost")

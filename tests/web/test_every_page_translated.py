@@ -200,6 +200,10 @@ def ids(app, as_nurse, login_as, make_patient, enrol, engine, world, protocols, 
         "goal_id": db.exec(select(PatientGoal.id)).first(),
         "report_id": db.exec(select(LabReport.id)).first(),
         "result_id": db.exec(select(LabResult.id)).first(),
+        # The patients behind one figure of the dashboard: diabetics whose HbA1c is above target.
+        "protocol_id": "diabete-type-2",
+        "key": "hba1c",
+        "category": "uncontrolled",
     }
 
 
