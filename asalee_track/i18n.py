@@ -23,7 +23,9 @@ LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 SUPPORTED = ("fr", "en")
 DEFAULT_LOCALE = "fr"
 
-_current: ContextVar[str] = ContextVar("locale", default=DEFAULT_LOCALE)
+# A fixed locale, or where to read it: a request's locale may change once its user is known (their own
+# preference), in a dependency running on another thread, after the context was set.
+_current: ContextVar[str | Callable[[], str]] = ContextVar("locale", default=DEFAULT_LOCALE)
 
 
 def N_(message: str) -> str:
@@ -44,8 +46,15 @@ def set_locale(locale: str) -> None:
     _current.set(locale if locale in SUPPORTED else DEFAULT_LOCALE)
 
 
+def follow_locale(source: Callable[[], str]) -> None:
+    """Translate by whatever locale ``source`` gives when a text is rendered (a request's, set once)."""
+    _current.set(source)
+
+
 def current_locale() -> str:
-    return _current.get()
+    found = _current.get()
+    locale = found() if callable(found) else found
+    return locale if locale in SUPPORTED else DEFAULT_LOCALE
 
 
 @lru_cache

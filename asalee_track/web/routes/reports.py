@@ -53,7 +53,6 @@ def activity_csv(
 ) -> Response:
     first, last = _period(start, end)
     locale = request_locale(request)
-    i18n.set_locale(locale)
     rows = reports.activity(db, actor, protocols, first, last)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
