@@ -1,57 +1,32 @@
 """Follow-up sessions: the form (with per-field checks), save, view, amend, entered-in-error, print."""
 
-import uuid
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from asalee_track.care import patients, sessions
-from asalee_track.care.errors import Invalid, NotFound
-from asalee_track.care.session_form import (
-    KINDS,
-    FormSection,
-    build_form,
-    describe_conversion,
-    measure_field,
-    prefill,
-    read_measure,
-)
-from asalee_track.i18n import TIMEZONE
-from asalee_track.protocols import InputRefused
+from asalee_track.care.errors import Invalid
 from asalee_track.web.deps import Clinician, DbSession, Protocols
 from asalee_track.web.rendering import field_errors, render, request_locale
 
 router = APIRouter()
 
 
-def _now_local() -> str:
-    return datetime.now(UTC).astimezone(TIMEZONE).strftime("%Y-%m-%dT%H:%M")
-
-
 def _form(
-    request: Request,
-    patient: object,
-    sections: list[FormSection],
-    values: dict[str, str],
-    errors: dict[str, str],
-    action: str,
-    status_code: int = 200,
-    amending: object = None,
+    request: Request, form: sessions.SessionForm, errors: dict[str, str], action: str, status_code: int = 200
 ) -> Response:
-    values.setdefault("idempotency_key", uuid.uuid4().hex)
     return render(
         request,
         "sessions/form.html",
         {
-            "patient": patient,
-            "sections": sections,
-            "values": values,
+            "patient": form.patient,
+            "sections": form.sections,
+            "values": form.values,
             "errors": errors,
             "action": action,
-            "kinds": KINDS,
-            "amending": amending,
+            "kinds": form.kinds,
+            "amending": form.amending,
         },
         status_code,
     )
@@ -66,10 +41,8 @@ async def _typed(request: Request) -> dict[str, str]:
 def new_session(
     request: Request, db: DbSession, actor: Clinician, protocols: Protocols, patient_id: str
 ) -> Response:
-    patient = patients.get(db, actor, patient_id)
-    sections = sessions.form_for(db, actor, protocols, patient.id)
-    values = {"started_at": _now_local(), "duration_minutes": "45", "kind": "follow-up"}
-    return _form(request, patient, sections, values, {}, f"/patients/{patient.id}/sessions")
+    form = sessions.session_form(db, actor, protocols, patient_id=patient_id)
+    return _form(request, form, {}, f"/patients/{form.patient.id}/sessions")
 
 
 @router.post("/patients/{patient_id}/sessions")
@@ -80,17 +53,9 @@ async def save_session(
     try:
         result = sessions.save(db, actor, protocols, patient_id, typed, locale=request_locale(request))
     except Invalid as refused:
-        patient = patients.get(db, actor, patient_id)
-        sections = sessions.form_for(db, actor, protocols, patient.id)
-        return _form(
-            request,
-            patient,
-            sections,
-            typed,
-            field_errors(request, refused),
-            f"/patients/{patient.id}/sessions",
-            422,
-        )
+        form = sessions.session_form(db, actor, protocols, patient_id=patient_id, typed=typed)
+        action = f"/patients/{form.patient.id}/sessions"
+        return _form(request, form, field_errors(request, refused), action, 422)
     return RedirectResponse(f"/sessions/{result.session.id}?saved=1", status_code=303)
 
 
@@ -100,18 +65,8 @@ async def check_field(
 ) -> Response:
     """htmx, on blur: the field's verdict, or the conversion it will be stored with."""
     typed = await _typed(request)
-    field = measure_field(sessions.form_for(db, actor, protocols, patient_id), measure_id)
-    if field is None:
-        raise NotFound()
-    text = typed.get(f"m.{measure_id}", "").strip()
-    message, ok = "", True
-    if text:
-        locale = request_locale(request)
-        try:
-            reading = read_measure(field, text, typed.get(f"u.{measure_id}") or None)
-            message = describe_conversion(field.measure, reading, locale) or ""
-        except InputRefused as refused:
-            message, ok = refused.message(locale), False
+    locale = request_locale(request)
+    message, ok = sessions.check_measure(db, actor, protocols, patient_id, measure_id, typed, locale)
     return render(
         request, "fragments/field_check.html", {"name": f"m.{measure_id}", "message": message, "ok": ok}
     )
@@ -149,13 +104,8 @@ def print_session(
 def amend_form(
     request: Request, db: DbSession, actor: Clinician, protocols: Protocols, session_id: str
 ) -> Response:
-    shown = sessions.view(db, actor, session_id)
-    patient = patients.get(db, actor, shown.session.patient_id)
-    sections = build_form(protocols, shown.session.pathways)
-    values = prefill(shown.session, shown.observations, shown.items, shown.responses, shown.home_readings)
-    return _form(
-        request, patient, sections, values, {}, f"/sessions/{session_id}/amend", amending=shown.session
-    )
+    form = sessions.session_form(db, actor, protocols, session_id=session_id)
+    return _form(request, form, {}, f"/sessions/{session_id}/amend")
 
 
 @router.post("/sessions/{session_id}/amend")
@@ -166,18 +116,8 @@ async def amend(
     try:
         result = sessions.amend(db, actor, protocols, session_id, typed, locale=request_locale(request))
     except Invalid as refused:
-        shown = sessions.view(db, actor, session_id)
-        patient = patients.get(db, actor, shown.session.patient_id)
-        return _form(
-            request,
-            patient,
-            build_form(protocols, shown.session.pathways),
-            typed,
-            field_errors(request, refused),
-            f"/sessions/{session_id}/amend",
-            422,
-            shown.session,
-        )
+        form = sessions.session_form(db, actor, protocols, session_id=session_id, typed=typed)
+        return _form(request, form, field_errors(request, refused), f"/sessions/{session_id}/amend", 422)
     return RedirectResponse(f"/sessions/{result.session.id}?saved=1", status_code=303)
 
 
