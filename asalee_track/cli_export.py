@@ -11,16 +11,15 @@ from typing import Annotated
 import orjson
 import typer
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from asalee_track.care import audit
+from asalee_track.care import accounts, audit, patients
 from asalee_track.config import get_settings
 from asalee_track.fhir import bulk, bundles, sources
 from asalee_track.fhir.catalog import load_catalog
 from asalee_track.fhir.errors import FhirError
 from asalee_track.fhir.search import date_range
 from asalee_track.store.db import make_engine, transaction
-from asalee_track.store.tables import Patient, Practice
 
 export_app = typer.Typer(help="FHIR R4 exports.", no_args_is_help=True)
 DEFAULT_BASE = "http://localhost:8000/fhir"
@@ -36,15 +35,15 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 def _practice_of_patient(engine: Engine, patient_id: str, practice: int | None) -> int:
     with Session(engine) as db:
-        row = db.get(Patient, patient_id)
-    if row is None or (practice is not None and row.practice_id != practice):
+        holder = patients.practice_of(db, patient_id)
+    if holder is None or (practice is not None and holder != practice):
         raise _fail(f"no patient {patient_id} in " + (f"practice {practice}" if practice else "the database"))
-    return row.practice_id
+    return holder
 
 
 def _the_practice(engine: Engine, practice: int | None) -> int:
     with Session(engine) as db:
-        ids = [p for p in db.exec(select(Practice.id)).all() if p is not None]
+        ids = accounts.practice_ids(db)
     if practice is not None:
         if practice not in ids:
             raise _fail(f"no practice {practice}; known: {', '.join(map(str, ids)) or 'none'}")

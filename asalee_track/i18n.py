@@ -17,13 +17,15 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-from asalee_track.protocols import TIMEZONE
+from asalee_track.protocols import TIMEZONE, wording
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 SUPPORTED = ("fr", "en")
 DEFAULT_LOCALE = "fr"
 
-_current: ContextVar[str] = ContextVar("locale", default=DEFAULT_LOCALE)
+# A fixed locale, or where to read it: a request's locale may change once its user is known (their own
+# preference), in a dependency running on another thread, after the context was set.
+_current: ContextVar[str | Callable[[], str]] = ContextVar("locale", default=DEFAULT_LOCALE)
 
 
 def N_(message: str) -> str:
@@ -44,8 +46,15 @@ def set_locale(locale: str) -> None:
     _current.set(locale if locale in SUPPORTED else DEFAULT_LOCALE)
 
 
+def follow_locale(source: Callable[[], str]) -> None:
+    """Translate by whatever locale ``source`` gives when a text is rendered (a request's, set once)."""
+    _current.set(source)
+
+
 def current_locale() -> str:
-    return _current.get()
+    found = _current.get()
+    locale = found() if callable(found) else found
+    return locale if locale in SUPPORTED else DEFAULT_LOCALE
 
 
 @lru_cache
@@ -144,3 +153,45 @@ def format_decimal(value: float | None, digits: int = 1) -> str:
 def local_today() -> date:
     """Today in France: the server may run on UTC, the practice does not."""
     return datetime.now(TIMEZONE).date()
+
+
+def _supported(locale: str) -> str:
+    """``en-GB`` → ``en``: the catalogue of the locale's language, French when there is none."""
+    language = locale.replace("-", "_").split("_")[0].lower()
+    return language if language in SUPPORTED else DEFAULT_LOCALE
+
+
+@lru_cache
+def _number_symbols(locale: str) -> tuple[str, str]:
+    """Babel's decimal and group signs for a locale as the engine names it (``fr``, ``en-GB``)."""
+    language = _supported(locale)
+    return numbers.get_decimal_symbol(language), numbers.get_group_symbol(language)
+
+
+class _BabelWording:
+    """The protocol engine's texts (alert explanations, refusals, units) through these catalogues and
+    Babel's formatters, in the locale the engine is asked for (alerts are stored in French and English)."""
+
+    def gettext(self, message: str, locale: str) -> str:
+        return translations(_supported(locale)).gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int, locale: str) -> str:
+        return translations(_supported(locale)).ngettext(singular, plural, n)
+
+    def number(self, written: str, locale: str) -> str:
+        # Babel's signs on digits grouped by three, as French and English group them: Babel's own pattern
+        # formatter costs 30 µs a number, and a trend chart labels thousands of them.
+        sign, group = _number_symbols(locale)
+        if (sign, group) == (".", ","):
+            return written
+        if group != ".":
+            return written.replace(",", group).replace(".", sign)
+        return written.replace(",", "\0").replace(".", sign).replace("\0", group)
+
+    def day(self, day: date, locale: str) -> str:
+        return dates.format_date(day, "d MMM y", locale=_locale(_supported(locale)))
+
+
+wording.install(_BabelWording())
+for _language in SUPPORTED:  # read now, as the module says: not inside the first alert or page
+    translations(_language)

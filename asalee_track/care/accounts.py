@@ -144,6 +144,11 @@ def practices_of(db: Session, user_id: int) -> list[Practice]:
     )
 
 
+def practice_ids(db: Session) -> list[int]:
+    """Every practice of the deployment, for the server's operator (command-line exports)."""
+    return [p for p in db.exec(select(Practice.id).order_by(col(Practice.id))).all() if p is not None]
+
+
 def actor_for(db: Session, user_id: int, practice_id: int) -> Actor:
     """The acting user in a practice they belong to; anything else is not found."""
     user = db.get(User, user_id)

@@ -6,14 +6,16 @@ would (`sessions.save` runs the same rules on the same history); nothing is writ
 the form's page has already opened (and audited) the record.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlmodel import Session, select
 
 from asalee_track.care import sessions, targets
 from asalee_track.care.actor import Actor
 from asalee_track.care.patients import scoped_patient
+from asalee_track.care.session_form import parse_local_datetime
 from asalee_track.protocols import Measure, Obs, ProtocolSet, Target, computed_values, evaluate
 from asalee_track.store.tables import Alert, Enrolment
 
@@ -102,3 +104,30 @@ def _against(target: Target | None, value: float | str) -> str | None:
     if target.max is not None and value > target.max:
         return "above"
     return "at"
+
+
+@dataclass(frozen=True)
+class FieldCheck:
+    message: str
+    ok: bool
+    foreseen: Foreseen | None
+
+
+def check_field(
+    db: Session,
+    actor: Actor,
+    protocols: ProtocolSet,
+    patient_id: str,
+    measure_id: str,
+    typed: Mapping[str, str],
+    locale: str = "fr",
+) -> FieldCheck:
+    """What the form says on leaving a field: the check the save will make and, for an accepted value,
+    what it would raise at the session's time as typed (never later than now). Nothing is saved."""
+    check = sessions.check_measure(db, actor, protocols, patient_id, measure_id, typed, locale)
+    if check.measure is None or check.value is None:
+        return FieldCheck(check.message, check.ok, None)
+    now = datetime.now(UTC)
+    when = min(parse_local_datetime(typed.get("started_at", "")) or now, now)
+    foreseen = foresee(db, actor, protocols, patient_id, check.measure, check.value, when, now)
+    return FieldCheck(check.message, check.ok, foreseen)

@@ -240,6 +240,12 @@ def get(db: Session, actor: Actor, patient_id: str) -> Patient:
     return patient
 
 
+def practice_of(db: Session, patient_id: str) -> int | None:
+    """The practice holding a patient, for the server's operator: command-line exports act as no user."""
+    patient = db.get(Patient, patient_id)
+    return patient.practice_id if patient is not None else None
+
+
 def revisions(db: Session, actor: Actor, patient_id: str) -> list[PatientRevision]:
     """Earlier versions, newest first (the caller has already opened, and so audited, the record)."""
     patient = scoped_patient(db, actor, patient_id)

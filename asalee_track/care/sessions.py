@@ -5,6 +5,7 @@ measures, education topics and acts, the audit record, then the escalation rules
 raise. Nothing is ever deleted: a correction supersedes, an error is marked with its reason.
 """
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -12,15 +13,33 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from asalee_track.care import audit, enrolment, followup, targets
+from asalee_track.care import audit, enrolment, followup, patients, targets
 from asalee_track.care.actor import Actor
 from asalee_track.care.errors import Forbidden, Invalid, NotFound
 from asalee_track.care.inputs import check_text
 from asalee_track.care.patients import CLINICAL_ROLES, scoped_patient
-from asalee_track.care.session_form import FormSection, ParsedSession, build_form, parse
+from asalee_track.care.session_form import (
+    KINDS,
+    FormSection,
+    ParsedSession,
+    build_form,
+    describe_conversion,
+    measure_field,
+    parse,
+    prefill,
+    read_measure,
+)
 from asalee_track.care.standing import current_version, stands
-from asalee_track.i18n import N_
-from asalee_track.protocols import Measure, Obs, Protocol, ProtocolSet, computed_values, evaluate
+from asalee_track.i18n import N_, TIMEZONE
+from asalee_track.protocols import (
+    InputRefused,
+    Measure,
+    Obs,
+    Protocol,
+    ProtocolSet,
+    computed_values,
+    evaluate,
+)
 from asalee_track.store.tables import (
     Alert,
     CareSession,
@@ -29,6 +48,7 @@ from asalee_track.store.tables import (
     InstrumentAnswer,
     InstrumentResponse,
     Observation,
+    Patient,
     SessionItem,
 )
 from asalee_track.store.types import utcnow
@@ -44,6 +64,83 @@ class SaveResult:
 def form_for(db: Session, actor: Actor, protocols: ProtocolSet, patient_id: str) -> list[FormSection]:
     patient = scoped_patient(db, actor, patient_id)
     return build_form(protocols, enrolment.active_protocol_ids(db, patient.id))
+
+
+@dataclass(frozen=True)
+class SessionForm:
+    """What the session form shows: a new session of the patient, or a correction of ``amending``."""
+
+    patient: Patient
+    sections: list[FormSection]
+    values: dict[str, str]
+    amending: CareSession | None = None
+    kinds: tuple[str, ...] = KINDS
+
+
+def session_form(
+    db: Session,
+    actor: Actor,
+    protocols: ProtocolSet,
+    patient_id: str | None = None,
+    session_id: str | None = None,
+    typed: Mapping[str, str] | None = None,
+) -> SessionForm:
+    """The form for a new session of ``patient_id`` (its active pathways) or a correction of
+    ``session_id`` (the pathways it covered): as typed when a save was refused, else blank (now, 45
+    minutes, follow-up) or as the session stands. Opening it reads the record (audited)."""
+    amending = None
+    if session_id is not None:
+        shown = view(db, actor, session_id)
+        patient = patients.get(db, actor, shown.session.patient_id)
+        sections = build_form(protocols, shown.session.pathways)
+        amending = shown.session
+        prefilled = prefill(
+            shown.session, shown.observations, shown.items, shown.responses, shown.home_readings
+        )
+    else:
+        patient = patients.get(db, actor, patient_id or "")
+        sections = form_for(db, actor, protocols, patient.id)
+        now = datetime.now(UTC).astimezone(TIMEZONE).strftime("%Y-%m-%dT%H:%M")
+        prefilled = {"started_at": now, "duration_minutes": "45", "kind": "follow-up"}
+    values = dict(typed) if typed is not None else prefilled
+    values.setdefault("idempotency_key", uuid.uuid4().hex)  # see _idempotency_key
+    return SessionForm(patient, sections, values, amending)
+
+
+@dataclass(frozen=True)
+class MeasureCheck:
+    """One typed value checked as the save will check it: what to say, whether it is accepted, and the
+    value as it would be stored (None when nothing was typed or it is refused)."""
+
+    message: str
+    ok: bool
+    measure: Measure | None = None
+    value: float | str | None = None
+
+
+def check_measure(
+    db: Session,
+    actor: Actor,
+    protocols: ProtocolSet,
+    patient_id: str,
+    measure_id: str,
+    typed: Mapping[str, str],
+    locale: str = "fr",
+) -> MeasureCheck:
+    """One typed value of the form, checked as the save will: the conversion it will be stored with, or
+    why it is refused. Nothing typed: nothing to say."""
+    form_field = measure_field(form_for(db, actor, protocols, patient_id), measure_id)
+    if form_field is None:
+        raise NotFound()
+    text = typed.get(f"m.{measure_id}", "").strip()
+    if not text:
+        return MeasureCheck("", True)
+    try:
+        reading = read_measure(form_field, text, typed.get(f"u.{measure_id}") or None)
+    except InputRefused as refused:
+        return MeasureCheck(refused.message(locale), False)
+    message = describe_conversion(form_field.measure, reading, locale) or ""
+    return MeasureCheck(message, True, form_field.measure, reading.value)
 
 
 def save(

@@ -3,6 +3,7 @@
 Pure: standard library, pydantic and PyYAML only; nothing here touches the database or the web.
 """
 
+from . import wording
 from .computed import compute, computed_values
 from .errors import ProtocolError, ProtocolLoadError
 from .loader import ProtocolSet, check_file, check_paths, check_text, load_protocols, summary
@@ -57,4 +58,5 @@ __all__ = [
     "read_input",
     "summary",
     "to_canonical",
+    "wording",
 ]

@@ -29,10 +29,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import reduce
 
 from .schedule import Duration, as_utc, compare_span, local_date
 from .schema import Condition, Measure, Obs, Protocol, Target, Text
 from .units import format_number, format_quantity
+from .wording import N_, say, wording
 
 __all__ = ["Firing", "evaluate", "format_date", "format_duration"]
 
@@ -56,51 +58,49 @@ class _Hit:
 Series = Mapping[str, list[Obs]]
 
 # ---------------------------------------------------------------------------------------------------
-# Wording helpers (French first; the web layer formats its own strings with Babel, these are alert texts)
-
-_MONTHS_FR = (
-    "janv.",
-    "févr.",
-    "mars",
-    "avr.",
-    "mai",
-    "juin",
-    "juil.",
-    "août",
-    "sept.",
-    "oct.",
-    "nov.",
-    "déc.",
-)
-_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# Wording helpers: message ids rendered by the installed wording (Babel's catalogues in the app)
 
 
 def format_date(moment: datetime | date, locale: str = "fr") -> str:
-    """``22 nov. 2026`` / ``22 Nov 2026``, in Europe/Paris time."""
+    """``22 nov. 2026`` / ``22 Nov 2026``, in the practices' time zone."""
     day = local_date(moment) if isinstance(moment, datetime) else moment
-    months = _MONTHS_EN if locale.startswith("en") else _MONTHS_FR
-    return f"{day.day} {months[day.month - 1]} {day.year}"
+    return wording().day(day, locale)
 
 
-_UNITS_FR = (("an", "ans"), ("mois", "mois"), ("semaine", "semaines"), ("jour", "jours"), ("heure", "heures"))
-_UNITS_EN = (("year", "years"), ("month", "months"), ("week", "weeks"), ("day", "days"), ("hour", "hours"))
+def _years(n: int, locale: str) -> str:
+    return wording().ngettext("{n} year", "{n} years", n, locale).format(n=n)
 
 
-def _count(number: int, index: int, locale: str) -> str:
-    names = (_UNITS_EN if locale.startswith("en") else _UNITS_FR)[index]
-    return f"{number} {names[0] if number == 1 else names[1]}"
+def _months(n: int, locale: str) -> str:
+    return wording().ngettext("{n} month", "{n} months", n, locale).format(n=n)
+
+
+def _weeks(n: int, locale: str) -> str:
+    return wording().ngettext("{n} week", "{n} weeks", n, locale).format(n=n)
+
+
+def _days(n: int, locale: str) -> str:
+    return wording().ngettext("{n} day", "{n} days", n, locale).format(n=n)
+
+
+def _hours(n: int, locale: str) -> str:
+    return wording().ngettext("{n} hour", "{n} hours", n, locale).format(n=n)
 
 
 def format_duration(duration: Duration, locale: str = "fr") -> str:
     """``P1Y6M`` → ``1 an 6 mois``."""
     parts = [
-        _count(value, index, locale)
-        for index, value in enumerate(
-            (duration.years, duration.months, duration.weeks, duration.days, duration.hours)
+        words(value, locale)
+        for words, value in (
+            (_years, duration.years),
+            (_months, duration.months),
+            (_weeks, duration.weeks),
+            (_days, duration.days),
+            (_hours, duration.hours),
         )
         if value
     ]
-    return " ".join(parts) or ("0 jour" if not locale.startswith("en") else "0 days")
+    return " ".join(parts) or _days(0, locale)
 
 
 def _format_elapsed(earlier: datetime, later: datetime, within: Duration, locale: str) -> str:
@@ -109,14 +109,14 @@ def _format_elapsed(earlier: datetime, later: datetime, within: Duration, locale
     days = (local_date(later) - local_date(earlier)).days
     if within.has_time or days < 1:
         elapsed = later.astimezone(UTC) - earlier.astimezone(UTC)  # real hours, across clock changes
-        return _count(max(1, round(elapsed.total_seconds() / 3600)), 4, locale)
+        return _hours(max(1, round(elapsed.total_seconds() / 3600)), locale)
     if days < 60:
-        return _count(days, 3, locale)
-    return _count(round(days / 30.44), 1, locale)
+        return _days(days, locale)
+    return _months(round(days / 30.44), locale)
 
 
-def _in_words(locale: str) -> str:
-    return "in" if locale.startswith("en") else "en"
+def _dated(value: str, moment: datetime, locale: str) -> str:
+    return say(locale, N_("{value} on {date}"), value=value, date=format_date(moment, locale))
 
 
 def _both(build: Callable[[str], str]) -> tuple[str, str]:
@@ -177,11 +177,15 @@ class _Evaluator:
 
         def words(locale: str) -> str:
             listed = ", ".join(
-                f"{shown(float(obs.value), locale)} "
-                f"{'on' if locale.startswith('en') else 'le'} {format_date(obs.effective, locale)}"
-                for obs in recent
+                _dated(shown(float(obs.value), locale), obs.effective, locale) for obs in recent
             )
-            return f"{measure.label.get(locale)} {listed} ({describe(locale)})"
+            return say(
+                locale,
+                N_("{measure} {values} ({rule})"),
+                measure=measure.label.get(locale),
+                values=listed,
+                rule=describe(locale),
+            )
 
         return _Hit(list(recent), *_both(words))
 
@@ -194,20 +198,17 @@ class _Evaluator:
         def quantity(value: float, locale: str) -> str:
             return format_quantity(value, unit, locale)  # thresholds as written in the protocol
 
-        def scope(locale: str) -> str:
-            if condition.last == 1:
-                return ""
-            return (
-                f" on the last {condition.last} values"
-                if locale.startswith("en")
-                else (f" sur les {condition.last} dernières valeurs")
-            )
-
         def threshold_words(symbol: str, value: float) -> Callable[[str], str]:
             def describe(locale: str) -> str:
-                word = "threshold" if locale.startswith("en") else "seuil"
-                colon = ":" if locale.startswith("en") else " :"
-                return f"{word}{colon} {symbol} {quantity(value, locale)}{scope(locale)}"
+                bound = f"{symbol} {quantity(value, locale)}"
+                if condition.last == 1:
+                    return say(locale, N_("threshold: {bound}"), bound=bound)
+                return say(
+                    locale,
+                    N_("threshold: {bound} on the last {count} values"),
+                    bound=bound,
+                    count=condition.last,
+                )
 
             return describe
 
@@ -228,9 +229,12 @@ class _Evaluator:
             return None, lambda locale: ""
 
         def target_words(locale: str) -> str:
-            word = "target" if locale.startswith("en") else "cible"
-            colon = ":" if locale.startswith("en") else " :"
-            return f"{word}{colon} {_target_text(target, quantity, locale)}{scope(locale)}"
+            bound = _target_text(target, quantity, locale)
+            if condition.last == 1:
+                return say(locale, N_("target: {bound}"), bound=bound)
+            return say(
+                locale, N_("target: {bound} on the last {count} values"), bound=bound, count=condition.last
+            )
 
         return (lambda v: not target.contains(v)), target_words
 
@@ -240,12 +244,9 @@ class _Evaluator:
 
         def words(locale: str) -> str:
             answers = ", ".join(
-                f"{_code_label(measure, str(obs.value), locale)} "
-                f"{'on' if locale.startswith('en') else 'le'} {format_date(obs.effective, locale)}"
-                for obs in recent
+                _dated(_code_label(measure, str(obs.value), locale), obs.effective, locale) for obs in recent
             )
-            colon = ":" if locale.startswith("en") else " :"
-            return f"{measure.label.get(locale)}{colon} {answers}"
+            return say(locale, N_("{measure}: {answers}"), measure=measure.label.get(locale), answers=answers)
 
         return _Hit(list(recent), *_both(words))
 
@@ -301,7 +302,14 @@ class _Evaluator:
             span = _format_elapsed(earlier.effective, latest.effective, within, locale)
             start = format_number(before, locale, decimals)
             values = f"{start} → {format_quantity(after, unit, locale, decimals)}"
-            return f"{measure.label.get(locale)} {amount} {_in_words(locale)} {span} ({values})"
+            return say(
+                locale,
+                N_("{measure} {change} in {span} ({values})"),
+                measure=measure.label.get(locale),
+                change=amount,
+                span=span,
+                values=values,
+            )
 
         return _Hit([earlier, latest], *_both(words))
 
@@ -318,15 +326,18 @@ class _Evaluator:
         from_enrolment = last is None or (self.since is not None and self.since > last.effective)
 
         def words(locale: str) -> str:
-            english = locale.startswith("en")
-            since = format_date(reference, locale)
-            span = format_duration(duration, locale)
-            label = measure.label.get(locale)
-            if english:
-                origin = "enrolment on " if from_enrolment else ""
-                return f"{label}: no value since {origin}{since} (more than {span})"
-            origin = "l'inclusion le " if from_enrolment else "le "
-            return f"{label} : aucune valeur depuis {origin}{since} (plus de {span})"
+            message = (
+                N_("{measure}: no value since enrolment on {date} (more than {span})")
+                if from_enrolment
+                else N_("{measure}: no value since {date} (more than {span})")
+            )
+            return say(
+                locale,
+                message,
+                measure=measure.label.get(locale),
+                date=format_date(reference, locale),
+                span=format_duration(duration, locale),
+            )
 
         return _Hit([last] if last else [], *_both(words))
 
@@ -369,7 +380,12 @@ def _combine(hits: list[_Hit]) -> _Hit:
     evidence: list[Obs] = []
     for hit in hits:
         evidence.extend(obs for obs in hit.evidence if obs not in evidence)
-    return _Hit(evidence, " ; ".join(hit.fr for hit in hits), "; ".join(hit.en for hit in hits))
+
+    def joined(locale: str) -> str:
+        texts = [hit.fr if locale == "fr" else hit.en for hit in hits]
+        return reduce(lambda first, then: say(locale, N_("{first}; {then}"), first=first, then=then), texts)
+
+    return _Hit(evidence, *_both(joined))
 
 
 def _series(history: Sequence[Obs], now: datetime) -> dict[str, list[Obs]]:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from difflib import get_close_matches
 from typing import Any, Protocol
 
+from .wording import N_, wording
+
 
 @dataclass(frozen=True)
 class Unit:
@@ -164,53 +166,43 @@ def parse_number(text: str) -> float:
     return value
 
 
-GROUP_SEPARATOR = "\u202f"  # French thousands separator (narrow no-break space), as Babel writes it
-
-
 def format_number(value: float, locale: str = "fr", decimals: int | None = None) -> str:
     """``7.25 → "7,25"``, ``1250 → "1 250"`` in French (``1,250`` in English): thousands grouped, as
-    every page and alert shows numbers. ``decimals=None`` keeps up to two decimals and trims zeros."""
+    every page and alert shows numbers. ``decimals=None`` keeps up to two decimals and trims zeros.
+    Rounded here, as Python rounds the float; the installed wording gives the locale's signs."""
     if decimals is None:
         text = f"{value:,.2f}".rstrip("0").rstrip(".")
     else:
         text = f"{value:,.{decimals}f}"
     if text.lstrip("-").strip("0.,") == "":
         text = text.lstrip("-")  # never "-0,0"
-    if _language(locale) == "fr":
-        return text.replace(",", GROUP_SEPARATOR).replace(".", ",")
-    return text
+    return wording().number(text, locale)
 
 
-_DISPLAY_UNITS: Mapping[str, tuple[str, str]] = {  # UCUM code → (fr, en) as printed on screen
-    "mm[Hg]": ("mmHg", "mmHg"),
-    "/min": ("bpm", "bpm"),  # heart rate, the only per-minute measure of the protocols
-    "kg/m2": ("kg/m²", "kg/m²"),
-    "mL/min/{1.73_m2}": ("mL/min/1,73 m²", "mL/min/1.73 m²"),
-    "{score}": ("", ""),
-    "1": ("", ""),
-    "{beats}/min": ("bpm", "bpm"),
-    "umol/L": ("µmol/L", "µmol/L"),
-    "min/d": ("min/j", "min/day"),
-    "h/d": ("h/j", "h/day"),
-    "min/wk": ("min/sem.", "min/week"),
-    "d/wk": ("j/sem.", "days/week"),
-    "{steps}/d": ("pas/j", "steps/day"),
-    "[ppm]": ("ppm", "ppm"),
-    "{pack-years}": ("paquets-années", "pack-years"),
+_DISPLAY_UNITS: Mapping[str, str] = {  # UCUM code → as printed on screen (worded where languages differ)
+    "mm[Hg]": "mmHg",
+    "/min": "bpm",  # heart rate, the only per-minute measure of the protocols
+    "kg/m2": "kg/m²",
+    "mL/min/{1.73_m2}": N_("mL/min/1.73 m²"),
+    "{score}": "",
+    "1": "",
+    "{beats}/min": "bpm",
+    "umol/L": "µmol/L",
+    "min/d": N_("min/day"),
+    "h/d": N_("h/day"),
+    "min/wk": N_("min/week"),
+    "d/wk": N_("days/week"),
+    "{steps}/d": N_("steps/day"),
+    "[ppm]": "ppm",
+    "{pack-years}": N_("pack-years"),
 }
-
-
-def _language(locale: str) -> str:
-    return "en" if locale.lower().startswith("en") else "fr"
 
 
 def display_unit(code: str | None, locale: str = "fr") -> str:
     if not code:
         return ""
-    pair = _DISPLAY_UNITS.get(code)
-    if pair is None:
-        return code
-    return pair[1] if _language(locale) == "en" else pair[0]
+    shown = _DISPLAY_UNITS.get(code, code)
+    return wording().gettext(shown, locale) if shown else ""
 
 
 def format_quantity(value: float, unit: str | None, locale: str = "fr", decimals: int | None = None) -> str:
@@ -257,23 +249,13 @@ def from_canonical(measure: MeasureLike, value: float, unit: str | None) -> floa
     return convert(value, measure.unit, unit, measure.substance)
 
 
-_REFUSALS: Mapping[str, Mapping[str, str]] = {
-    "fr": {
-        "empty": "Valeur manquante",
-        "not_a_number": "« {text} » n'est pas un nombre",
-        "not_an_integer": "La valeur doit être un nombre entier",
-        "outside_plausible": "Valeur hors de la plage plausible {range}",
-        "unit_not_accepted": "Unité « {unit} » non acceptée (unités possibles : {accepted})",
-        "unknown_code": "Réponse « {text} » inconnue (réponses possibles : {accepted})",
-    },
-    "en": {
-        "empty": "Missing value",
-        "not_a_number": "“{text}” is not a number",
-        "not_an_integer": "The value must be a whole number",
-        "outside_plausible": "Value outside the plausible range {range}",
-        "unit_not_accepted": "Unit “{unit}” is not accepted (accepted units: {accepted})",
-        "unknown_code": "Unknown answer “{text}” (possible answers: {accepted})",
-    },
+_REFUSALS: Mapping[str, str] = {
+    "empty": N_("Missing value"),
+    "not_a_number": N_("“{text}” is not a number"),
+    "not_an_integer": N_("The value must be a whole number"),
+    "outside_plausible": N_("Value outside the plausible range {range}"),
+    "unit_not_accepted": N_("Unit “{unit}” is not accepted (accepted units: {accepted})"),
+    "unknown_code": N_("Unknown answer “{text}” (possible answers: {accepted})"),
 }
 
 
@@ -291,13 +273,12 @@ class InputRefused(ValueError):
         super().__init__(self.code)
 
     def message(self, locale: str = "fr") -> str:
-        language = _language(locale)
-        template = _REFUSALS[language].get(self.code, self.code)
+        template = wording().gettext(_REFUSALS.get(self.code, self.code), locale)
         values: dict[str, Any] = {key: value for key, value in self.params.items()}
         if "min" in self.params and "max" in self.params:
-            unit = display_unit(self.params.get("unit"), language)
-            low = format_number(self.params["min"], language)
-            high = format_number(self.params["max"], language)
+            unit = display_unit(self.params.get("unit"), locale)
+            low = format_number(self.params["min"], locale)
+            high = format_number(self.params["max"], locale)
             values["range"] = f"{low}–{high} {unit}".rstrip()
         if "accepted" in self.params:
             values["accepted"] = ", ".join(str(item) for item in self.params["accepted"])

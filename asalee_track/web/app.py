@@ -32,7 +32,7 @@ from asalee_track.web import pending
 from asalee_track.web.body_limit import ReadBodyFirst
 from asalee_track.web.deps import LoginRequired
 from asalee_track.web.devices import cookie_name
-from asalee_track.web.rendering import is_htmx, render
+from asalee_track.web.rendering import is_htmx, render, request_locale
 from asalee_track.web.routes import (
     admin,
     auth,
@@ -187,8 +187,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         request.state.locale = request.session.get("locale") or i18n.negotiate(
             request.headers.get("accept-language")
         )
-        # Set here, the request's language reaches everything the route calls, not only what renders.
-        i18n.set_locale(request.state.locale)
+        i18n.follow_locale(lambda: request_locale(request))  # every page, fragment and export of the request
         if gate is None or request.method in SAFE_METHODS or request.url.path.startswith("/static/"):
             response = await call_next(request)
         else:
@@ -220,7 +219,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
 
 
 def _error_page(request: Request, status: int, title: str, message: str) -> HTMLResponse:
-    i18n.set_locale(getattr(request.state, "locale", i18n.DEFAULT_LOCALE))
+    i18n.follow_locale(lambda: request_locale(request))  # may render outside the request's middleware
     page = render(
         request,
         "errors/error.html",

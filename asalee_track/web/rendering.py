@@ -22,8 +22,6 @@ def render(
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    # The locale lives in a context variable; set it in the thread that renders.
-    i18n.set_locale(request_locale(request))
     # Error pages for failures outside the session middleware still render, without a form token.
     token = csrf_token(request) if "session" in request.scope else ""
     values = {
@@ -42,7 +40,6 @@ def render(
 
 def field_errors(request: Request, error: Invalid) -> dict[str, str]:
     """Each refused field's message, translated for this request."""
-    i18n.set_locale(request_locale(request))
     return {
         field: i18n.gettext(message) % params if params else i18n.gettext(message)
         for field, (message, params) in error.errors.items()

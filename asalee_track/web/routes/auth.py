@@ -66,7 +66,6 @@ def login(
         db, email, password, client, login_policy(settings), devices.knows(request, settings, email)
     )
     if result.user is None or result.user.id is None:
-        i18n.set_locale(request.state.locale)
         if result.retry_after:
             text = i18n.gettext(
                 i18n.N_("Too many failed attempts. Wait %(seconds)s seconds before trying again.")

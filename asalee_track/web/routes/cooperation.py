@@ -116,7 +116,6 @@ def cooperation_page(
 ) -> Response:
     chosen = _year(year)
     locale = request_locale(request)
-    i18n.set_locale(locale)
     report = cooperation.yearly(db, actor, protocols, chosen)
     sections = [
         (protocols[p.protocol_id], _explained(lines(p, protocols[p.protocol_id], locale)))
@@ -146,7 +145,6 @@ def cooperation_csv(
 ) -> Response:
     chosen = _year(year)
     locale = request_locale(request)
-    i18n.set_locale(locale)
     report = cooperation.yearly(db, actor, protocols, chosen)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")

@@ -11,7 +11,7 @@ from asalee_track import i18n
 from asalee_track.care import imports
 from asalee_track.care.patients import parse_date
 from asalee_track.web.deps import Clinician, DbSession
-from asalee_track.web.rendering import render, request_locale
+from asalee_track.web.rendering import render
 
 router = APIRouter(prefix="/patients/import")
 MAX_BYTES = 5 * 1024 * 1024
@@ -54,7 +54,6 @@ async def import_patients(request: Request, db: DbSession, actor: Clinician) -> 
     form = await request.form()
     dry_run = form.get("mode") != "import"
     data, filename = await _content(request)
-    i18n.set_locale(request_locale(request))
     try:
         if not data:
             raise imports.Unreadable(i18n.N_("Choose a file to import."))

@@ -62,7 +62,6 @@ async def upload(request: Request, db: DbSession, actor: Clinician, protocols: P
     form = await request.form()
     files = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
     if not files:
-        i18n.set_locale(request_locale(request))
         error = i18n.gettext("Choose one or more lab result files.")
         return _labs_page(request, db, actor, error=error, status_code=422)
     summaries = [

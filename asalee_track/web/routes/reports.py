@@ -23,7 +23,6 @@ def dashboard(request: Request, db: DbSession, actor: CurrentActor, protocols: P
     now = datetime.now(UTC)
     figures = reports.dashboard(db, actor, protocols, now)
     locale = request_locale(request)
-    i18n.set_locale(locale)
     trends = {
         protocol_id: [(trend, control_chart(trend, trend.label.get(locale))) for trend in indicators]
         for protocol_id, indicators in control_trend.control_trends(db, actor, protocols, now).items()
@@ -87,7 +86,6 @@ def activity_csv(
 ) -> Response:
     first, last = _period(start, end)
     locale = request_locale(request)
-    i18n.set_locale(locale)
     rows = reports.activity(db, actor, protocols, first, last)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")

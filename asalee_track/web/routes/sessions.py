@@ -1,8 +1,6 @@
 """Follow-up sessions: the form (with per-field checks), save, view, amend, entered-in-error, print."""
 
-import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -10,19 +8,8 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from asalee_track.care import measure_feedback, patients, session_summary, sessions
-from asalee_track.care.errors import Invalid, NotFound
-from asalee_track.care.session_form import (
-    KINDS,
-    FormSection,
-    build_form,
-    describe_conversion,
-    measure_field,
-    parse_local_datetime,
-    prefill,
-    read_measure,
-)
-from asalee_track.i18n import TIMEZONE
-from asalee_track.protocols import InputRefused, Obs, ProtocolSet
+from asalee_track.care.errors import Invalid
+from asalee_track.protocols import Obs, ProtocolSet
 from asalee_track.store.tables import Patient
 from asalee_track.web.deps import Clinician, DbSession, Protocols
 from asalee_track.web.rendering import field_errors, render, request_locale
@@ -30,33 +17,25 @@ from asalee_track.web.rendering import field_errors, render, request_locale
 router = APIRouter()
 
 
-def _now_local() -> str:
-    return datetime.now(UTC).astimezone(TIMEZONE).strftime("%Y-%m-%dT%H:%M")
-
-
 def _form(
     request: Request,
-    patient: object,
-    sections: list[FormSection],
-    values: dict[str, str],
+    form: sessions.SessionForm,
     errors: dict[str, str],
     action: str,
     status_code: int = 200,
-    amending: object = None,
     last: Mapping[str, Obs] | None = None,
 ) -> Response:
-    values.setdefault("idempotency_key", uuid.uuid4().hex)
     return render(
         request,
         "sessions/form.html",
         {
-            "patient": patient,
-            "sections": sections,
-            "values": values,
+            "patient": form.patient,
+            "sections": form.sections,
+            "values": form.values,
             "errors": errors,
             "action": action,
-            "kinds": KINDS,
-            "amending": amending,
+            "kinds": form.kinds,
+            "amending": form.amending,
             "last": last or {},  # the patient's last values, shown beside a new session's fields
         },
         status_code,
@@ -72,11 +51,9 @@ async def _typed(request: Request) -> dict[str, str]:
 def new_session(
     request: Request, db: DbSession, actor: Clinician, protocols: Protocols, patient_id: str
 ) -> Response:
-    patient = patients.get(db, actor, patient_id)
-    sections = sessions.form_for(db, actor, protocols, patient.id)
-    values = {"started_at": _now_local(), "duration_minutes": "45", "kind": "follow-up"}
-    last = measure_feedback.last_values(db, actor, patient.id)
-    return _form(request, patient, sections, values, {}, f"/patients/{patient.id}/sessions", last=last)
+    form = sessions.session_form(db, actor, protocols, patient_id=patient_id)
+    last = measure_feedback.last_values(db, actor, form.patient.id)
+    return _form(request, form, {}, f"/patients/{form.patient.id}/sessions", last=last)
 
 
 @router.post("/patients/{patient_id}/sessions")
@@ -87,18 +64,10 @@ async def save_session(
     try:
         result = sessions.save(db, actor, protocols, patient_id, typed, locale=request_locale(request))
     except Invalid as refused:
-        patient = patients.get(db, actor, patient_id)
-        sections = sessions.form_for(db, actor, protocols, patient.id)
-        return _form(
-            request,
-            patient,
-            sections,
-            typed,
-            field_errors(request, refused),
-            f"/patients/{patient.id}/sessions",
-            422,
-            last=measure_feedback.last_values(db, actor, patient.id),
-        )
+        form = sessions.session_form(db, actor, protocols, patient_id=patient_id, typed=typed)
+        action = f"/patients/{form.patient.id}/sessions"
+        last = measure_feedback.last_values(db, actor, form.patient.id)
+        return _form(request, form, field_errors(request, refused), action, 422, last=last)
     return RedirectResponse(f"/sessions/{result.session.id}?saved=1", status_code=303)
 
 
@@ -106,30 +75,15 @@ async def save_session(
 async def check_field(
     request: Request, db: DbSession, actor: Clinician, protocols: Protocols, patient_id: str, measure_id: str
 ) -> Response:
-    """htmx, on blur: the field's verdict, or the conversion it will be stored with."""
+    """htmx, on blur: the field's verdict, or the conversion it will be stored with, and what the value
+    would raise."""
     typed = await _typed(request)
-    field = measure_field(sessions.form_for(db, actor, protocols, patient_id), measure_id)
-    if field is None:
-        raise NotFound()
-    text = typed.get(f"m.{measure_id}", "").strip()
-    message, ok, foreseen = "", True, None
-    if text:
-        locale = request_locale(request)
-        try:
-            reading = read_measure(field, text, typed.get(f"u.{measure_id}") or None)
-            message = describe_conversion(field.measure, reading, locale) or ""
-        except InputRefused as refused:
-            message, ok = refused.message(locale), False
-        else:
-            now = datetime.now(UTC)
-            when = min(parse_local_datetime(typed.get("started_at", "")) or now, now)
-            foreseen = measure_feedback.foresee(
-                db, actor, protocols, patient_id, field.measure, reading.value, when, now
-            )
+    locale = request_locale(request)
+    check = measure_feedback.check_field(db, actor, protocols, patient_id, measure_id, typed, locale)
     return render(
         request,
         "fragments/field_check.html",
-        {"name": f"m.{measure_id}", "message": message, "ok": ok, "foreseen": foreseen},
+        {"name": f"m.{measure_id}", "message": check.message, "ok": check.ok, "foreseen": check.foreseen},
     )
 
 
@@ -181,13 +135,8 @@ def print_session(
 def amend_form(
     request: Request, db: DbSession, actor: Clinician, protocols: Protocols, session_id: str
 ) -> Response:
-    shown = sessions.view(db, actor, session_id)
-    patient = patients.get(db, actor, shown.session.patient_id)
-    sections = build_form(protocols, shown.session.pathways)
-    values = prefill(shown.session, shown.observations, shown.items, shown.responses, shown.home_readings)
-    return _form(
-        request, patient, sections, values, {}, f"/sessions/{session_id}/amend", amending=shown.session
-    )
+    form = sessions.session_form(db, actor, protocols, session_id=session_id)
+    return _form(request, form, {}, f"/sessions/{session_id}/amend")
 
 
 @router.post("/sessions/{session_id}/amend")
@@ -198,18 +147,8 @@ async def amend(
     try:
         result = sessions.amend(db, actor, protocols, session_id, typed, locale=request_locale(request))
     except Invalid as refused:
-        shown = sessions.view(db, actor, session_id)
-        patient = patients.get(db, actor, shown.session.patient_id)
-        return _form(
-            request,
-            patient,
-            build_form(protocols, shown.session.pathways),
-            typed,
-            field_errors(request, refused),
-            f"/sessions/{session_id}/amend",
-            422,
-            shown.session,
-        )
+        form = sessions.session_form(db, actor, protocols, session_id=session_id, typed=typed)
+        return _form(request, form, field_errors(request, refused), f"/sessions/{session_id}/amend", 422)
     return RedirectResponse(f"/sessions/{result.session.id}?saved=1", status_code=303)
 
 
