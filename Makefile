@@ -32,6 +32,7 @@ chromium:
 
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # Two processes: the machines this runs on have two cores (each has a database of its own).
 test: install-test chromium lint

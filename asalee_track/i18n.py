@@ -74,9 +74,9 @@ def format_date(value: date | str | None, fmt: str = "medium") -> str:
         return ""
     if isinstance(value, str):  # an ISO date kept as text (a lab's patient identity)
         try:
-            value = date.fromisoformat(value)
+            value = date.fromisoformat(text := value)
         except ValueError:
-            return value
+            return text
     if isinstance(value, datetime):
         value = value.astimezone(TIMEZONE).date()
     return dates.format_date(value, format=fmt, locale=current_locale())

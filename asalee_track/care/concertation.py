@@ -136,7 +136,7 @@ def for_patient(db: Session, actor: Actor, patient_id: str) -> list[tuple[Concer
     """The patient's discussions, newest first, with the meeting's date."""
     patient = scoped_patient(db, actor, patient_id)
     rows = db.exec(
-        select(ConcertationItem, Concertation.held_on)
+        select(ConcertationItem, col(Concertation.held_on))
         .join(Concertation, col(Concertation.id) == ConcertationItem.concertation_id)
         .where(ConcertationItem.patient_id == patient.id)
         .order_by(col(Concertation.held_on).desc())

@@ -59,13 +59,13 @@ def plan(db: Session, actor: Actor, patient_id: str) -> PlanView:
         db.exec(
             select(EducationPlan)
             .where(EducationPlan.patient_id == patient.id)
-            .order_by(EducationPlan.version)
+            .order_by(col(EducationPlan.version))
         ).all()
     )
     goals = db.exec(
         select(PatientGoal)
         .where(PatientGoal.patient_id == patient.id)
-        .order_by(PatientGoal.set_on, PatientGoal.created_at)
+        .order_by(col(PatientGoal.set_on), col(PatientGoal.created_at))
     ).all()
     views = [
         GoalView(
@@ -102,7 +102,9 @@ def record_plan(db: Session, actor: Actor, patient_id: str, raw: Mapping[str, st
         practice_id=actor.practice_id,
         version=(latest or 0) + 1,
         recorded_by=actor.user_id,
-        **values,
+        needs=values["needs"],
+        resources=values["resources"],
+        limits=values["limits"],
     )
     db.add(row)
     db.flush()

@@ -178,7 +178,7 @@ def for_patient(db: Session, actor: Actor, patient_id: str) -> list[EnrolmentVie
     """The patient's enrolments, active first, each with its history (newest change first)."""
     patient = scoped_patient(db, actor, patient_id)
     enrolments = db.exec(
-        select(Enrolment).where(Enrolment.patient_id == patient.id).order_by(Enrolment.start_date)
+        select(Enrolment).where(Enrolment.patient_id == patient.id).order_by(col(Enrolment.start_date))
     ).all()
     changes = db.exec(
         select(EnrolmentStatusChange)

@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from asalee_track import i18n
 from asalee_track.care import audit, enrolment, followup
@@ -143,7 +144,7 @@ def set_interval(
     return row
 
 
-def _current_query(patient_id: str):  # type: ignore[no-untyped-def]
+def _current_query(patient_id: str) -> SelectOfScalar[PersonalInterval]:
     return select(PersonalInterval).where(
         PersonalInterval.patient_id == patient_id, col(PersonalInterval.ended_at).is_(None)
     )

@@ -278,7 +278,9 @@ def search(db: Session, actor: Actor, text: str, offset: int = 0, limit: int = 2
                 )
             )
     total = db.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = db.exec(query.order_by(Patient.search_key, Patient.birth_date).offset(offset).limit(limit)).all()
+    rows = db.exec(
+        query.order_by(col(Patient.search_key), col(Patient.birth_date)).offset(offset).limit(limit)
+    ).all()
     if text:
         audit.record(db, actor, "search", "Patient", detail=f"{total} found")
         audit.record_shown(db, actor, "Patient", (p.id for p in rows), "shown in a search")

@@ -71,7 +71,7 @@ def dashboard(db: Session, actor: Actor, protocols: ProtocolSet, now: datetime) 
     figures = {p.id: PathwayFigures(p.id) for p in protocols.all()}
     _activity(db, actor, now, figures)
     enrolments = db.exec(
-        select(Enrolment.patient_id, Enrolment.protocol_id, Enrolment.start_date).where(
+        select(Enrolment.patient_id, Enrolment.protocol_id, col(Enrolment.start_date)).where(
             Enrolment.practice_id == actor.practice_id, Enrolment.status == "active"
         )
     ).all()
@@ -156,7 +156,8 @@ def _latest(db: Session, actor: Actor) -> tuple[dict[str, dict[str, datetime]], 
         )
     ).all()
     for patient_id, measure_id, value in rows:
-        values[(patient_id, measure_id)] = value
+        if value is not None:  # none is: the query keeps numbers only
+            values[(patient_id, measure_id)] = value
     return times, values
 
 

@@ -16,5 +16,5 @@ def stands() -> list[ColumnElement[bool]]:
             col(CareSession.superseded_by_id).is_(None) & (CareSession.status != "entered-in-error"),
         ),
         col(Observation.superseded_by_id).is_(None),
-        Observation.status != "entered-in-error",
+        col(Observation.status) != "entered-in-error",
     ]

@@ -67,7 +67,7 @@ def create(
         errors["patients"] = (N_("At most %(max)s patients per workshop."), {"max": MAX_PATIENTS})
     if any(status not in ATTENDANCE for status in attendance.values()):
         errors["patients"] = (N_("Choose present, absent or excused for each patient."), {})
-    if errors:
+    if errors or held_at is None:
         raise Invalid(errors)
     patients = [scoped_patient(db, actor, patient_id) for patient_id in attendance]  # 404 if not ours
     workshop = Workshop(

@@ -143,14 +143,14 @@ def _enrolments(scope: Scope) -> Select[Any]:
     if scope.patient_id:
         query = query.where(enrolment_t.c.patient_id == scope.patient_id)
     if scope.since:
-        changed = exists().where(
+        status_changed = exists().where(
             status_change_t.c.enrolment_id == enrolment_t.c.id, status_change_t.c.changed_at >= scope.since
         )
         retargeted = exists().where(
             target_t.c.patient_id == enrolment_t.c.patient_id,
             or_(target_t.c.set_at >= scope.since, target_t.c.ended_at >= scope.since),
         )
-        query = query.where(or_(enrolment_t.c.created_at >= scope.since, changed, retargeted))
+        query = query.where(or_(enrolment_t.c.created_at >= scope.since, status_changed, retargeted))
     return query.order_by(enrolment_t.c.start_date, enrolment_t.c.id)
 
 

@@ -143,9 +143,9 @@ class _Evaluator:
             hits = [hit for child in condition.any if (hit := self.check(child)) is not None]
             return _combine(hits) if hits else None
         if condition.all is not None:
-            hits = [self.check(child) for child in condition.all]
-            found = [hit for hit in hits if hit is not None]
-            return _combine(found) if len(found) == len(hits) else None
+            checked = [self.check(child) for child in condition.all]
+            found = [hit for hit in checked if hit is not None]
+            return _combine(found) if len(found) == len(checked) else None
         assert condition.measure is not None  # guaranteed by the schema
         measure = self.protocol.measure(condition.measure)
         values = self.series.get(condition.measure, [])

@@ -159,9 +159,9 @@ def compare_span(
         first, last = local_date(start), local_date(end)
     if counted_from == "start":
         edge = _shift(first, parsed, sign)
-        return (last > edge) - (last < edge)  # type: ignore[operator]
+        return (last > edge) - (last < edge)
     edge = _shift(last, parsed, sign)
-    return (first < edge) - (first > edge)  # type: ignore[operator]
+    return (first < edge) - (first > edge)
 
 
 def _shift(moment: _Moment, duration: Duration, sign: int) -> _Moment:
@@ -232,12 +232,12 @@ def interval_for(measure: object, intervals: Mapping[str, Duration | str] | None
     protocol allows one (``every_range``), brought inside that range should the protocol have narrowed
     it since; else the protocol's ``every``. A measure without ``every_range`` keeps its ``every``."""
     every: Duration | None = getattr(measure, "every", None)
-    allowed = getattr(measure, "every_range", None)
+    allowed: Sequence[Duration] | None = getattr(measure, "every_range", None)
     personal = (intervals or {}).get(getattr(measure, "id", "")) if allowed else None
-    if every is None or personal is None:
+    if every is None or personal is None or allowed is None:
         return every
     chosen = _as_duration(personal)
-    shortest, longest = allowed  # type: ignore[misc]
+    shortest, longest = allowed
     if approximate_days(chosen) < approximate_days(shortest):
         return shortest
     if approximate_days(chosen) > approximate_days(longest):

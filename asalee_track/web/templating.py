@@ -34,9 +34,13 @@ def make_templates(directory: Path) -> Jinja2Templates:
     env.filters["duration"] = _duration
     env.filters["value"] = _value
     env.filters["in_protocol_order"] = _in_protocol_order
-    env.filters["severity"] = lambda word: i18n.gettext(SEVERITY_WORDS.get(word, word))
+    env.filters["severity"] = _severity
     env.globals.update(htmx=HTMX, locale=i18n.current_locale)
     return Jinja2Templates(env=env)
+
+
+def _severity(word: str) -> str:
+    return i18n.gettext(SEVERITY_WORDS.get(word, word))
 
 
 def _duration(value: Duration | str) -> str:
