@@ -1,6 +1,6 @@
 """Protocol engine: YAML pathways (schema, loader), escalation rules, follow-up schedule, units.
 
-Pure: standard library, pydantic and PyYAML only; nothing here touches the database or the web.
+Pure: standard library, pydantic, PyYAML and python-stdnum only; nothing here touches the database or the web.
 """
 
 from .computed import compute, computed_values
