@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Integer, String, case, column, delete, func, text
+from sqlalchemy import Integer, String, bindparam, case, column, delete, func, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -155,20 +155,20 @@ def rebuild_schedules(engine: Engine, protocols: ProtocolSet, batch: int = 200) 
     return len(followed)
 
 
-def latest_times(db: Session, practice_id: int) -> dict[str, dict[str, datetime]]:
-    """When each measure was last taken, for every patient of the practice.
+# Columns only, on the session's connection: tens of thousands of rows, no ORM object built for them.
+# The column type reads times back in UTC on both SQLite (ISO text) and PostgreSQL.
+_LATEST_TIMES = (
+    text("SELECT patient_id, measure_id, last_at FROM measure_latest WHERE practice_id = :practice")
+    .bindparams(bindparam("practice", type_=Integer))
+    .columns(column("patient_id", String), column("measure_id", String), column("last_at", UTCDateTime))
+)
 
-    Read through the driver directly: tens of thousands of rows, where the ORM's per-value processing
-    costs more than the query (SQLite hands back ISO text, PostgreSQL datetimes)."""
+
+def latest_times(db: Session, practice_id: int) -> dict[str, dict[str, datetime]]:
+    """When each measure was last taken, for every patient of the practice."""
     latest: dict[str, dict[str, datetime]] = defaultdict(dict)
-    rows = db.connection().exec_driver_sql(
-        "SELECT patient_id, measure_id, last_at FROM measure_latest WHERE practice_id = "
-        + ("?" if db.get_bind().dialect.paramstyle == "qmark" else "%s"),
-        (practice_id,),
-    )
-    for patient_id, measure_id, last_at in rows:
-        when = datetime.fromisoformat(last_at) if isinstance(last_at, str) else last_at
-        latest[patient_id][measure_id] = when if when.tzinfo else when.replace(tzinfo=UTC)
+    for patient_id, measure_id, last_at in db.connection().execute(_LATEST_TIMES, {"practice": practice_id}):
+        latest[patient_id][measure_id] = last_at
     return latest
 
 
