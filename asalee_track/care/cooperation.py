@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from sqlmodel import Session, col, func, select
 
 from asalee_track.care import targets
-from asalee_track.care.actor import Actor
+from asalee_track.care.actor import ROLES, Actor
 from asalee_track.care.errors import Forbidden
 from asalee_track.care.standing import stands
 from asalee_track.i18n import N_, TIMEZONE
@@ -176,7 +176,7 @@ def _as_utc(moment: datetime) -> datetime:
 
 
 def yearly(db: Session, actor: Actor, protocols: ProtocolSet, year: int) -> YearReport:
-    if actor.role not in ("nurse", "gp", "admin"):
+    if actor.role not in ROLES:
         raise Forbidden()
     builder = _Builder(db, actor.practice_id, protocols, year)
     return YearReport(year, [builder.pathway(p) for p in protocols.all()], builder.unlinked_events())

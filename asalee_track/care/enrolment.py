@@ -8,10 +8,10 @@ from sqlmodel import Session, col, select
 
 from asalee_track import i18n
 from asalee_track.care import audit, followup
-from asalee_track.care.actor import Actor
+from asalee_track.care.actor import CLINICAL_ROLES, Actor
 from asalee_track.care.errors import Forbidden, Invalid, NotFound
 from asalee_track.care.inputs import check_text
-from asalee_track.care.patients import CLINICAL_ROLES, find_gp, parse_date, scoped_patient
+from asalee_track.care.patients import find_gp, parse_date, scoped_patient
 from asalee_track.i18n import N_
 from asalee_track.protocols import ProtocolSet
 from asalee_track.store.tables import Enrolment, EnrolmentStatusChange

@@ -17,10 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from asalee_track.care import audit, intervals
-from asalee_track.care.actor import Actor
+from asalee_track.care.actor import CLINICAL_ROLES, Actor
 from asalee_track.care.errors import Invalid
 from asalee_track.care.inputs import check_text, parse_int
-from asalee_track.care.patients import CLINICAL_ROLES, scoped_patient
+from asalee_track.care.patients import scoped_patient
 from asalee_track.care.standing import stands
 from asalee_track.i18n import N_
 from asalee_track.protocols import DueItem, Duration, Obs, Protocol, ProtocolSet, due_items

@@ -16,10 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from asalee_track.care import audit, enrolment, followup, lab_mapping, lab_matching, sessions
-from asalee_track.care.actor import Actor
+from asalee_track.care.actor import CLINICAL_ROLES, Actor
 from asalee_track.care.errors import Forbidden, Invalid, NotFound
 from asalee_track.care.inputs import check_text
-from asalee_track.care.patients import CLINICAL_ROLES, scoped_patient
+from asalee_track.care.patients import scoped_patient
 from asalee_track.i18n import N_
 from asalee_track.labs import LabFile, parse, read_value
 from asalee_track.labs.units import to_ucum

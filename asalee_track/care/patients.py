@@ -9,7 +9,7 @@ from sqlmodel import Session, col, func, or_, select
 
 from asalee_track import i18n
 from asalee_track.care import audit
-from asalee_track.care.actor import Actor
+from asalee_track.care.actor import CLINICAL_ROLES, Actor
 from asalee_track.care.errors import Forbidden, Invalid, NotFound
 from asalee_track.care.identity import fold, nir_is_valid, normalise_nir
 from asalee_track.care.inputs import HIDDEN_CHARACTERS, has_hidden_characters, parse_int
@@ -17,7 +17,6 @@ from asalee_track.i18n import N_
 from asalee_track.store.tables import Membership, Patient, PatientRevision, User
 from asalee_track.store.types import utcnow
 
-CLINICAL_ROLES = ("nurse", "gp")
 SEXES = ("female", "male", "other", "unknown")
 EDITABLE = (
     "family_name",

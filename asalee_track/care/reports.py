@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time
 from sqlmodel import Session, col, select
 
 from asalee_track.care import intervals, targets
-from asalee_track.care.actor import Actor
+from asalee_track.care.actor import ROLES, Actor
 from asalee_track.care.errors import Forbidden
 from asalee_track.care.followup import due_from_latest, latest_times
 from asalee_track.care.standing import stands
@@ -62,7 +62,7 @@ class PathwayFigures:
 
 
 def _require_clinical_or_admin(actor: Actor) -> None:
-    if actor.role not in ("nurse", "gp", "admin"):
+    if actor.role not in ROLES:
         raise Forbidden()
 
 

@@ -13,10 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from asalee_track.care import audit, enrolment, followup, targets
-from asalee_track.care.actor import Actor
+from asalee_track.care.actor import CLINICAL_ROLES, Actor
 from asalee_track.care.errors import Forbidden, Invalid, NotFound
 from asalee_track.care.inputs import check_text
-from asalee_track.care.patients import CLINICAL_ROLES, scoped_patient
+from asalee_track.care.patients import scoped_patient
 from asalee_track.care.session_form import FormSection, ParsedSession, build_form, parse
 from asalee_track.care.standing import stands
 from asalee_track.i18n import N_

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from asalee_track.care import audit
-from asalee_track.care.actor import Actor
+from asalee_track.care.actor import CLINICAL_ROLES, Actor
 from asalee_track.care.errors import Forbidden, Invalid, NotFound
 from asalee_track.care.inputs import has_hidden_characters
-from asalee_track.care.patients import CLINICAL_ROLES, scoped_patient
+from asalee_track.care.patients import scoped_patient
 from asalee_track.care.session_form import CLOCK_SKEW, MAX_DURATION, parse_local_datetime
 from asalee_track.i18n import N_
 from asalee_track.protocols import ProtocolSet

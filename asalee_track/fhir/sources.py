@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.engine import Connection
 
+from asalee_track.care.actor import CLINICAL_ROLES
 from asalee_track.fhir import education, mapping, questionnaires
 from asalee_track.fhir.catalog import Catalog
 from asalee_track.fhir.mapping import Resource
@@ -38,7 +39,6 @@ from asalee_track.store.tables import (
 )
 
 BATCH = 2000
-CLINICAL_ROLES = ("nurse", "gp")
 
 practice_t = Practice.__table__  # type: ignore[attr-defined]
 user_t = User.__table__  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from asalee_track.care import accounts, audit, user_sessions
-from asalee_track.care.actor import Actor
+from asalee_track.care.actor import CLINICAL_ROLES, Actor
 from asalee_track.care.errors import CareError, Forbidden, NotFound
 from asalee_track.config import Settings
 from asalee_track.protocols import ProtocolSet
@@ -183,7 +183,7 @@ def require_role(*roles: str) -> Callable[[Actor], Actor]:
     return guard
 
 
-Clinician = Annotated[Actor, Depends(require_role("nurse", "gp"))]
+Clinician = Annotated[Actor, Depends(require_role(*CLINICAL_ROLES))]
 Admin = Annotated[Actor, Depends(require_role("admin"))]
 
 

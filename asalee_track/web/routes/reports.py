@@ -10,11 +10,11 @@ from fastapi.responses import Response
 from asalee_track import i18n
 from asalee_track.care import reports
 from asalee_track.care.patients import parse_date
+from asalee_track.care.session_form import KINDS
 from asalee_track.web.deps import CurrentActor, DbSession, Protocols
 from asalee_track.web.rendering import render, request_locale
 
 router = APIRouter()
-KINDS = ("first", "follow-up", "phone", "group")
 
 
 @router.get("/dashboard")
