@@ -16,8 +16,8 @@ from asalee_track.care.errors import Forbidden, Invalid
 from asalee_track.care.patients import scoped_patient
 from asalee_track.i18n import N_
 from asalee_track.protocols import Duration, Measure, ProtocolSet, parse_duration
+from asalee_track.protocols.durations import DurationError, approximate_days, in_range
 from asalee_track.protocols.rules import format_duration
-from asalee_track.protocols.schedule import DurationError, approximate_days, in_range
 from asalee_track.store.tables import PersonalInterval
 from asalee_track.store.types import utcnow
 

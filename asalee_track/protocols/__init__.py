@@ -4,10 +4,11 @@ Pure: standard library, pydantic, PyYAML and python-stdnum only; nothing here to
 """
 
 from .computed import compute, computed_values
+from .durations import Duration, add_duration, parse_duration
 from .errors import ProtocolError, ProtocolLoadError
 from .loader import ProtocolSet, check_file, check_paths, check_text, load_protocols, summary
 from .rules import Firing, evaluate
-from .schedule import DueItem, Duration, add_duration, due_items, parse_duration
+from .schedule import DueItem, due_items
 from .schema import (
     CodedValue,
     Condition,

@@ -30,7 +30,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from .schedule import Duration, as_utc, compare_span, local_date
+from .durations import Duration
+from .schedule import as_utc, compare_span, local_date
 from .schema import Condition, Measure, Obs, Protocol, Target, Text
 from .units import format_number, format_quantity
 

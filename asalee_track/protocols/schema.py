@@ -32,8 +32,8 @@ from pydantic import (
 )
 from stdnum import luhn, verhoeff
 
+from .durations import Duration, DurationError, approximate_days, in_range, parse_duration
 from .errors import SchemaIssue, SchemaIssues
-from .schedule import Duration, DurationError, approximate_days, in_range, parse_duration
 from .units import SUBSTANCES, UNITS, can_convert, convert, suggest_unit
 
 # ---------------------------------------------------------------------------------------------------
