@@ -26,6 +26,7 @@ No eval, no exec: conditions are pydantic models built from the YAML vocabulary.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -55,6 +56,15 @@ class _Hit:
 
 
 Series = Mapping[str, list[Obs]]
+
+# The threshold conditions (``schema.THRESHOLDS``): how each compares the latest value with its
+# threshold, and the symbol the explanation shows.
+_THRESHOLDS: dict[str, tuple[Callable[[float, float], bool], str]] = {
+    "above": (operator.gt, ">"),
+    "below": (operator.lt, "<"),
+    "at_least": (operator.ge, "≥"),
+    "at_most": (operator.le, "≤"),
+}
 
 # ---------------------------------------------------------------------------------------------------
 # Wording helpers (French first; the web layer formats its own strings with Babel, these are alert texts)
@@ -212,18 +222,11 @@ class _Evaluator:
 
             return describe
 
-        if condition.above is not None:
-            above = condition.above
-            return (lambda v: v > above), threshold_words(">", above)
-        if condition.below is not None:
-            below = condition.below
-            return (lambda v: v < below), threshold_words("<", below)
-        if condition.at_least is not None:
-            least = condition.at_least
-            return (lambda v: v >= least), threshold_words("≥", least)
-        if condition.at_most is not None:
-            most = condition.at_most
-            return (lambda v: v <= most), threshold_words("≤", most)
+        comparator = condition.comparator
+        if comparator in _THRESHOLDS:
+            compare, symbol = _THRESHOLDS[comparator]
+            threshold: float = getattr(condition, comparator)
+            return (lambda v: compare(v, threshold)), threshold_words(symbol, threshold)
         target = self.targets.get(measure.id) or measure.target
         if target is None:
             return None, lambda locale: ""
