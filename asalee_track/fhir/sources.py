@@ -36,24 +36,25 @@ from asalee_track.store.tables import (
     Practice,
     SessionItem,
     User,
+    table_of,
 )
 
 BATCH = 2000
 
-practice_t = Practice.__table__  # type: ignore[attr-defined]
-user_t = User.__table__  # type: ignore[attr-defined]
-membership_t = Membership.__table__  # type: ignore[attr-defined]
-patient_t = Patient.__table__  # type: ignore[attr-defined]
-enrolment_t = Enrolment.__table__  # type: ignore[attr-defined]
-status_change_t = EnrolmentStatusChange.__table__  # type: ignore[attr-defined]
-session_t = CareSession.__table__  # type: ignore[attr-defined]
-observation_t = Observation.__table__  # type: ignore[attr-defined]
-lab_result_t = LabResult.__table__  # type: ignore[attr-defined]
-lab_report_t = LabReport.__table__  # type: ignore[attr-defined]
-item_t = SessionItem.__table__  # type: ignore[attr-defined]
-alert_t = Alert.__table__  # type: ignore[attr-defined]
-audit_t = AuditEvent.__table__  # type: ignore[attr-defined]
-target_t = PersonalTarget.__table__  # type: ignore[attr-defined]
+practice_t = table_of(Practice)
+user_t = table_of(User)
+membership_t = table_of(Membership)
+patient_t = table_of(Patient)
+enrolment_t = table_of(Enrolment)
+status_change_t = table_of(EnrolmentStatusChange)
+session_t = table_of(CareSession)
+observation_t = table_of(Observation)
+lab_result_t = table_of(LabResult)
+lab_report_t = table_of(LabReport)
+item_t = table_of(SessionItem)
+alert_t = table_of(Alert)
+audit_t = table_of(AuditEvent)
+target_t = table_of(PersonalTarget)
 
 
 @dataclass(frozen=True)

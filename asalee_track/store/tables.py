@@ -4,7 +4,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, Index, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from asalee_track.store.types import UTCDateTime, utcnow
@@ -12,6 +12,14 @@ from asalee_track.store.types import UTCDateTime, utcnow
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a table model, for queries that read columns without building objects
+    (SQLModel creates it with the class; its type hints do not declare it)."""
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table
 
 
 def _when(**kw: Any) -> Any:
