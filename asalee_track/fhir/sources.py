@@ -8,7 +8,7 @@ Only the current version of a session is exported (a correction supersedes the e
 erroneous session is exported with status entered-in-error, as are its observations and acts.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
@@ -155,7 +155,7 @@ def _enrolments(scope: Scope) -> Select[Any]:
     return query.order_by(enrolment_t.c.start_date, enrolment_t.c.id)
 
 
-def personal_targets(conn: Connection, scope: Scope) -> dict[str, mapping.PersonalTargets]:
+def personal_targets(conn: Connection, scope: Scope) -> Mapping[str, mapping.PersonalTargets]:
     """patient id → measure id → the personal target in force (not ended). Small: loaded once."""
     query = (
         select(
@@ -174,7 +174,7 @@ def personal_targets(conn: Connection, scope: Scope) -> dict[str, mapping.Person
     found: dict[str, dict[str, tuple[float | None, float | None, str | None]]] = {}
     for row in conn.execute(query):
         found.setdefault(row.patient_id, {})[row.measure_id] = (row.min_value, row.max_value, row.reason)
-    return found  # type: ignore[return-value]
+    return found
 
 
 def target_changes(conn: Connection, scope: Scope) -> dict[str, datetime]:
