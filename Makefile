@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
-.PHONY: run test lint install install-test chromium i18n constraints bench docs
+.PHONY: run test lint install install-test chromium axe i18n constraints bench docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,21 +23,37 @@ $(VENV)/.test: $(VENV)/.app
 install: $(VENV)/.app
 install-test: $(VENV)/.test
 
-run: install
-	$(BIN)/asalee-track demo --if-empty
-	$(BIN)/asalee-track serve
+# `make run PORT=8080` serves on another port.
+run:
+	@echo "== installing the application (about a minute the first time)"
+	@$(MAKE) -s --no-print-directory install
+	@echo "== demo data (loaded on the first run only)"
+	@$(BIN)/asalee-track demo --if-empty
+	@echo "== serving on http://$(HOST):$(PORT) (Ctrl+C to stop)"
+	@$(BIN)/asalee-track serve --host $(HOST) --port $(PORT)
 
-# Browser tests drive Debian's Chromium (never a downloaded browser).
+# Browser tests drive Debian's Chromium (never a downloaded browser); chromium-l10n gives it French, so
+# that date fields read jj/mm/aaaa as the practices see them.
 chromium:
-	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@{ command -v chromium && dpkg -s chromium-l10n; } >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-l10n >/dev/null; }
+
+# The accessibility checker the browser tests load into pages: axe-core, pinned in package-lock.json.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
+	cd tests/browser && npm ci --no-audit --no-fund
+	touch $@
+
+axe: $(AXE)
 
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
 # Two processes: the machines this runs on have two cores (each has a database of its own).
-test: install-test chromium lint
+test: install-test chromium axe lint
 	$(BIN)/pytest -n 2
 
 # Translators: extract new messages, then fill in the French catalog.

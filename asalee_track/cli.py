@@ -1,6 +1,7 @@
 """The `asalee-track` command: serve, database, demo data, users, backups, audit, protocols."""
 
 import sqlite3
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +16,7 @@ from asalee_track.config import get_settings
 from asalee_track.protocols import check_paths, load_protocols, summary
 from asalee_track.store import migrate
 from asalee_track.store.db import make_engine, transaction
+from asalee_track.web.server import uvicorn_options
 
 app = typer.Typer(help="asalee-track: nurse–GP follow-up of chronic patients.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -49,7 +51,8 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
         raise typer.Exit(1)
     settings = get_settings()
     engine = _engine()
-    migrate.upgrade(engine)
+    for line in migrate.upgrade(engine):
+        typer.echo(f"database upgraded: {line}")
     with transaction(engine) as db:
         problems = production_problems(db, settings)
     if problems:  # said here, plainly, rather than as a traceback from every worker
@@ -63,14 +66,20 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
         workers=workers,
         proxy_headers=True,
         forwarded_allow_ips=settings.trusted_proxies,
-        timeout_keep_alive=5,
+        **uvicorn_options(settings),
     )
 
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Bring the database schema to the latest version (Alembic)."""
-    migrate.upgrade(_engine())
+    applied = migrate.upgrade(_engine())
+    if not applied:
+        typer.echo("database already up to date: nothing to do")
+        return
+    typer.echo(f"{len(applied)} migration(s) applied:")
+    for line in applied:
+        typer.echo(f"  {line}")
     typer.echo("database is up to date")
 
 
@@ -91,7 +100,12 @@ def load_demo(
             )
             raise typer.Exit(1)
         protocols = load_protocols(get_settings().protocols_dir)
-        logins = demo.create_demo(db, protocols, patient_count=patients)
+        typer.echo(f"loading the demo practice ({patients} patients, years of follow-up; under a minute)")
+        started = time.monotonic()
+        logins = demo.create_demo(
+            db, protocols, patient_count=patients, progress=lambda line: typer.echo(f"  {line}")
+        )
+    typer.echo(f"demo loaded in {time.monotonic() - started:.0f} s")
     typer.echo(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
     for login in logins:
         typer.echo(f"  {login.role:6} {login.email}")

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     # A request body larger than this is refused (413); one that arrives slower than this is cut (408).
     max_request_mb: int = 10
     body_timeout_seconds: float = 30.0
+    header_timeout_seconds: float = 10.0  # a connection whose request headers take longer is closed
     session_idle_minutes: int = 120  # slides with activity
     session_absolute_hours: int = 12  # a login ends after this, however active
     # Failed logins before delays start (care/login_throttle.py): this email from this address, this

@@ -11,17 +11,17 @@ from contextvars import ContextVar
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from babel import Locale, dates, numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
+from asalee_track.protocols import TIMEZONE
+
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 SUPPORTED = ("fr", "en")
 DEFAULT_LOCALE = "fr"
-TIMEZONE = ZoneInfo("Europe/Paris")
 
 _current: ContextVar[str] = ContextVar("locale", default=DEFAULT_LOCALE)
 
@@ -69,6 +69,22 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(current_locale()).ngettext(singular, plural, n)
 
 
+def pgettext(context: str, message: str) -> str:
+    return str(translations(current_locale()).pgettext(context, message))
+
+
+def born(sex: str | None, when: str) -> str:
+    """``née le 1 juillet 1957`` for a woman, ``né le`` for a man: French agrees with the patient's sex
+    (``né(e) le`` when it is not known); English says ``born`` for all."""
+    if sex == "female":
+        text = pgettext("female", "born %(date)s")
+    elif sex == "male":
+        text = pgettext("male", "born %(date)s")
+    else:
+        text = gettext("born %(date)s")
+    return text % {"date": when}
+
+
 def format_date(value: date | str | None, fmt: str = "medium") -> str:
     if value is None:
         return ""
@@ -82,10 +98,10 @@ def format_date(value: date | str | None, fmt: str = "medium") -> str:
     return dates.format_date(value, format=fmt, locale=current_locale())
 
 
-def date_formatter(fmt: str = "medium") -> Callable[[date], str]:
+def date_formatter(fmt: str = "medium", locale_name: str | None = None) -> Callable[[date], str]:
     """``format_date`` prepared once: the locale and the pattern are parsed here, not per date (a chart
     labels thousands of points; parsing them each time was a quarter of the pathway page)."""
-    locale = _locale(current_locale())
+    locale = _locale(locale_name or current_locale())
     pattern = dates.parse_pattern(locale.date_formats[fmt] if fmt in locale.date_formats else fmt)
 
     def format_one(value: date) -> str:
@@ -104,6 +120,17 @@ def format_datetime(value: datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return ""
     return dates.format_datetime(value, format=fmt, tzinfo=TIMEZONE, locale=current_locale())
+
+
+def format_day_time(value: datetime | None) -> str:
+    """``12 mars 2026, 20:18``: the day in words and the time to the minute (sessions are typed to the
+    minute; ``20:18:00`` would claim a precision nobody entered)."""
+    if value is None:
+        return ""
+    locale = current_locale()
+    day = dates.format_date(value.astimezone(TIMEZONE), format="medium", locale=locale)
+    hour = dates.format_time(value, format="short", tzinfo=TIMEZONE, locale=locale)
+    return str(dates.get_datetime_format("medium", locale=locale)).format(hour, day)
 
 
 def format_decimal(value: float | None, digits: int = 1) -> str:

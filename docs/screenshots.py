@@ -8,6 +8,7 @@ saving one PNG per step. Nothing outside the temporary directory and the output 
 """
 
 import argparse
+import os
 import secrets
 import shutil
 import socket
@@ -24,7 +25,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere: the package live
     sys.path.insert(0, str(ROOT))
 
 import uvicorn  # noqa: E402
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, BrowserType, Page, expect, sync_playwright  # noqa: E402
 
 from asalee_track.care import demo  # noqa: E402
 from asalee_track.config import Settings  # noqa: E402
@@ -43,6 +44,7 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--no-first-run",
     "--hide-scrollbars",
+    "--lang=fr",
 ]
 NURSE = "infirmiere@demo.asalee.fr"
 GP = "medecin@demo.asalee.fr"
@@ -107,6 +109,17 @@ class Camera:
         page.screenshot(path=str(path), full_page=full_page, animations="disabled")
         self.taken.append(path)
         print(f"  {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+
+
+def launch_chromium(chromium: BrowserType, executable: str) -> Browser:
+    """Debian's Chromium in French, as the practices run it: on Linux its interface language, which sets
+    how date fields read (jj/mm/aaaa), comes from LANGUAGE, and needs the chromium-l10n package."""
+    return chromium.launch(
+        executable_path=executable,
+        headless=True,
+        args=CHROMIUM_FLAGS,
+        env={**os.environ, "LANGUAGE": "fr"},
+    )
 
 
 def new_page(browser: Browser, base_url: str, errors: list[str]) -> Page:
@@ -296,9 +309,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="asalee-docs-") as workdir:
         print("creating the demo practice…")
         with demo_server(Path(workdir)) as base_url, sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=executable, headless=True, args=CHROMIUM_FLAGS
-            )
+            browser = launch_chromium(playwright.chromium, executable)
             try:
                 for flow in (nurse_flow, gp_flow, admin_flow):
                     page = new_page(browser, base_url, errors)

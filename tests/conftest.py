@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import hypothesis
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import make_url, text
@@ -24,6 +25,10 @@ from asalee_track.web.app import create_app
 PASSWORD = "correct horse battery"
 # Logins are what these tests exercise, not argon2's cost: a real hash, at its cheapest.
 accounts.set_hash_cost(time_cost=1, memory_kib=1024)
+# Properties are checked for what they assert, not for speed: on a busy machine an example may take
+# longer than Hypothesis's default 200 ms deadline without anything being wrong.
+hypothesis.settings.register_profile("asalee", deadline=None)
+hypothesis.settings.load_profile("asalee")
 WORLD_TABLES = {Practice.__tablename__, User.__tablename__, Membership.__tablename__}
 
 

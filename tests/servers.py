@@ -8,6 +8,8 @@ from contextlib import contextmanager
 
 import uvicorn
 
+from asalee_track.web.server import uvicorn_options
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -21,7 +23,14 @@ def serving(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
     race the Bulk Data tests for their jobs; tests that want a worker start their own."""
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            **uvicorn_options(app.state.settings),
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

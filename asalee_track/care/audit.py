@@ -17,11 +17,10 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 
 import orjson
 from sqlalchemy import event as orm_events
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from asalee_track.care.actor import Actor
 from asalee_track.store.tables import AuditEvent, AuditHead
@@ -263,35 +262,3 @@ def _check_anchor(db: Session, anchor: Anchor) -> list[str]:
             f"chain {anchor.chain}: event {anchor.count} differs from its anchor of {anchor.at} (rewritten)"
         ]
     return []
-
-
-# -- reading ------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AuditFilter:
-    action: str | None = None
-    patient_id: str | None = None
-    user_id: int | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-
-def list_events(
-    db: Session, actor: Actor, filters: AuditFilter, offset: int = 0, limit: int = 50
-) -> tuple[list[AuditEvent], int]:
-    """Events of the actor's practice, newest first, with the total for paging."""
-    query = select(AuditEvent).where(AuditEvent.practice_id == actor.practice_id)
-    if filters.action:
-        query = query.where(AuditEvent.action == filters.action)
-    if filters.patient_id:
-        query = query.where(AuditEvent.patient_id == filters.patient_id)
-    if filters.user_id:
-        query = query.where(AuditEvent.user_id == filters.user_id)
-    if filters.since:
-        query = query.where(AuditEvent.at >= filters.since)
-    if filters.until:
-        query = query.where(AuditEvent.at < filters.until)
-    total = db.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = db.exec(query.order_by(col(AuditEvent.id).desc()).offset(offset).limit(limit)).all()
-    return list(rows), total

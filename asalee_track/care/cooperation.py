@@ -16,7 +16,7 @@ from sqlmodel import Session, col, func, select
 from asalee_track.care import targets
 from asalee_track.care.actor import ROLES, Actor
 from asalee_track.care.errors import Forbidden
-from asalee_track.care.standing import stands
+from asalee_track.care.standing import session_stands, stands
 from asalee_track.i18n import N_, TIMEZONE
 from asalee_track.protocols import Protocol, ProtocolSet
 from asalee_track.store.tables import (
@@ -201,8 +201,7 @@ class _Builder:
                     CareSession.practice_id == self.practice_id,
                     CareSession.started_at >= self.low,
                     CareSession.started_at < self.high,
-                    col(CareSession.superseded_by_id).is_(None),
-                    CareSession.status != "entered-in-error",
+                    session_stands(),
                 )
             ).all()
         ]

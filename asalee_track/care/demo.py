@@ -1,11 +1,13 @@
 """Demo data: one practice, its team and ~40 patients followed for years in the seven pathways, so that a
-first run shows the product at work: some patients up to date, some due or overdue, some with alerts;
+first run shows the product at work as in a real practice: measures taken at their protocol's rhythm,
+most patients up to date, a few due today, only those who stopped coming overdue, some with alerts;
 questionnaires and home blood-pressure series, education plans with goals, group workshops, and what
 the yearly cooperation report counts (alerts judged relevant or not, an adverse event, refusals).
 
 Everything goes through the same use cases as the web forms (enrolment, session save, rules)."""
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -26,7 +28,8 @@ from asalee_track.care import (
 from asalee_track.care.actor import Actor
 from asalee_track.care.identity import nir_key
 from asalee_track.i18n import TIMEZONE, local_today
-from asalee_track.protocols import ProtocolSet
+from asalee_track.protocols import Duration, ProtocolSet, add_duration
+from asalee_track.protocols.schedule import DEFAULT_GRACE
 from asalee_track.store.tables import Alert, Enrolment, Patient, Practice, User
 
 DEMO_PASSWORD = "demo-asalee-2026"
@@ -131,9 +134,16 @@ def _identify(db: Session, actor: Actor, patient: Patient, nir: str, index: int)
 
 
 def create_demo(
-    db: Session, protocols: ProtocolSet | None = None, patient_count: int = 40, seed: int = 2026
+    db: Session,
+    protocols: ProtocolSet | None = None,
+    patient_count: int = 40,
+    seed: int = 2026,
+    progress: Callable[[str], None] | None = None,
 ) -> list[DemoLogin]:
+    """``progress`` hears a line at each step: years of sessions take a while to write."""
+    say = progress or (lambda line: None)
     rng = random.Random(seed)
+    say("practice and team")
     practice = accounts.create_practice(
         db, "Maison de santé des Tilleuls", finess="860012345", address="12 rue des Tilleuls, 86000 Poitiers"
     )
@@ -173,8 +183,12 @@ def create_demo(
             )
         else:
             unenrolled.append(patient.id)
+        if (index + 1) % 10 == 0 or index + 1 == patient_count:
+            say(f"patients and their follow-up: {index + 1}/{patient_count}")
     if protocols is not None:
+        say("workshops, refusals and the adverse-event register")
         _workshops_and_registers(db, actor, protocols, rng, today, unenrolled)
+    say("older alerts acknowledged by the GP")
     _acknowledge_old_alerts(db, users["gp"], practice.id, today)
     audit.record(
         db,
@@ -202,13 +216,25 @@ PATHWAY_MIX = (
     ("troubles-cognitifs",),
     ("risque-cardiovasculaire", "bpco-tabac"),
 )
-INTERVAL_DAYS = {"insuffisance-cardiaque": 45, "suivi-cancer": 60}
-SMOKER, EX_SMOKER = "449868002", "8517006"
+SMOKER, EX_SMOKER, NEVER_SMOKED = "449868002", "8517006", "266919005"
 MOTIVATION = ("precontemplation", "contemplation", "preparation", "action", "maintenance")
+# Who stopped coming, by index: their last visit was months ago (overdue), or over a year and a half
+# ago (lost to follow-up). Everyone else comes at the protocol's rhythm: at most due, never overdue.
+STOPPED_DAYS = {3: 150, 12: 200, 20: 560}
+# Taken with the measure named first, never on their own (no interval of their own in the protocols).
+COMPANIONS = {"fev1-fvc": ("fev1", "fvc")}
+
+
+def _days(duration: Duration) -> int:
+    base = datetime(2000, 1, 1, tzinfo=UTC)
+    return (add_duration(base, duration) - base).days
 
 
 class _PatientStory:
-    """A plausible course of follow-up: values drift slowly, lab results come yearly or quarterly."""
+    """A plausible course of follow-up: the nurse sees the patient at the rhythm of their pathways'
+    most frequent measure, a few days early rather than late, and takes at each visit what falls due
+    before the next one (HbA1c quarterly, lipids yearly, questionnaires every six months…), as the
+    protocols ask. Values drift slowly."""
 
     def __init__(self, rng: random.Random, patient_id: str, sex: str, today: date) -> None:
         self.rng = rng
@@ -223,10 +249,16 @@ class _PatientStory:
         self.ratio = rng.uniform(58, 82)  # FEV1/FVC in %
         self.quits = rng.random() < 0.4  # a smoker who stops after a year
         self.moca = rng.randint(19, 28)
+        self.smoking = rng.choice([SMOKER, EX_SMOKER, NEVER_SMOKED, NEVER_SMOKED])
+        self.last: dict[str, date] = {}  # when each measure was last taken
+        self.untaken: set[str] = set()  # due at this visit but not recorded: asked again at the next
 
     def write(self, db: Session, actor: Actor, protocols: ProtocolSet, gp_id: str, index: int) -> None:
         pathways = PATHWAY_MIX[index % len(PATHWAY_MIX)]
-        start = self.today - timedelta(days=self.rng.randint(200, 6 * 365))
+        self.intervals, slack = self._intervals(protocols, pathways)
+        step = min(self.intervals.values())
+        days = self._visits(step, slack, STOPPED_DAYS.get(index, 0))
+        self.start = days[0]  # enrolled at the first visit
         for protocol_id in pathways:
             enrolment.enrol(
                 db,
@@ -235,28 +267,64 @@ class _PatientStory:
                 self.patient_id,
                 {
                     "protocol_id": protocol_id,
-                    "start_date": start.isoformat(),
-                    "consent_date": start.isoformat(),
+                    "start_date": self.start.isoformat(),
+                    "consent_date": self.start.isoformat(),
                     "consent_method": self.rng.choice(["oral", "written"]),
                     "referring_gp_id": gp_id,
                 },
                 today=self.today,
             )
-        step = min(INTERVAL_DAYS.get(p, 91) for p in pathways)
-        # Some patients stopped coming: their last session is months old (overdue, or lost to follow-up).
-        gap = self.rng.choice([0, 0, 0, 150, 420])
-        stop = self.today - timedelta(days=gap + self.rng.randint(4, 30))
-        day = start
-        first = True
-        self.start = start
-        while day <= stop:
-            self._session(db, actor, protocols, pathways, day, first)
-            if first and index % 2 == 0:
+        for number, day in enumerate(days):
+            self._session(db, actor, protocols, pathways, day, number == 0, step)
+            if number == 0 and index % 2 == 0:
                 self._education_plan(db, actor, pathways, day)
-            first = False
-            day += timedelta(days=step + self.rng.randint(-10, 15))
-        if "insuffisance-cardiaque" in pathways and gap == 0 and index % 3 == 0:
+        if "insuffisance-cardiaque" in pathways and index not in STOPPED_DAYS and index % 3 == 0:
             self._weight_gain(db, actor, protocols, pathways)
+
+    def _visits(self, step: int, slack: int, stopped: int) -> list[date]:
+        """The visit days, oldest first, counted back from the latest: a few days early each time.
+
+        The latest visit of a patient who still comes is less than ``slack`` days ago (nothing
+        overdue), spread so that a few are due today; one who stopped was last seen ``stopped`` days
+        ago. Monthly pathways (heart failure, cancer) have shorter histories: as many visits, fewer
+        years."""
+        rng = self.rng
+        if stopped:
+            latest = self.today - timedelta(days=stopped + rng.randint(4, 30))
+        else:
+            latest = self.today - timedelta(days=rng.randint(4, max(5, slack)))
+        years = 2 if step < 60 else 6
+        earliest = min(
+            self.today - timedelta(days=rng.randint(200, years * 365)), latest - timedelta(days=3 * step)
+        )
+        days = []
+        day = latest
+        while day >= earliest:
+            days.append(day)
+            day -= timedelta(days=step - rng.randint(0, max(2, step // 12)))
+        return days[::-1]
+
+    @staticmethod
+    def _intervals(protocols: ProtocolSet, pathways: tuple[str, ...]) -> tuple[dict[str, int], int]:
+        """Each scheduled measure of the patient's pathways, in days (the shortest the pathways ask),
+        and how many days after a visit the first of them would be overdue (less a few days' margin)."""
+        intervals: dict[str, int] = {}
+        slack = 10_000
+        for protocol_id in pathways:
+            for measure in protocols[protocol_id].measures:
+                if measure.every is not None:
+                    days = _days(measure.every)
+                    intervals[measure.id] = min(days, intervals.get(measure.id, days))
+                    slack = min(slack, days + _days(measure.grace or DEFAULT_GRACE) - 3)
+        return intervals, slack
+
+    def _due(self, day: date, step: int) -> set[str]:
+        """What the nurse takes today: whatever would fall due before about the next visit."""
+        return {
+            measure_id
+            for measure_id, every in self.intervals.items()
+            if measure_id not in self.last or (day - self.last[measure_id]).days >= every - step // 2
+        }
 
     def _session(
         self,
@@ -266,71 +334,89 @@ class _PatientStory:
         pathways: tuple[str, ...],
         day: date,
         first: bool,
+        step: int,
     ) -> None:
         rng = self.rng
+        due = self._due(day, step)
         self.weight += rng.uniform(-1.2, 1.0)
         self.hba1c = min(12.5, max(5.6, self.hba1c + rng.uniform(-0.45, 0.4)))
         self.sbp = min(185, max(105, self.sbp + rng.uniform(-8, 8)))
-        values = {
-            "m.weight": f"{self.weight:.1f}".replace(".", ","),
-            "m.sbp": f"{self.sbp:.0f}",
-            "m.dbp": f"{self.sbp * 0.58:.0f}",
-        }
+        self.egfr = min(110, max(20, self.egfr + rng.uniform(-2, 1.5)))
+        self.untaken = set()
+        values = self._measures(due)
         if first:
             values["m.height"] = f"{self.height:.0f}"
         if "diabete-type-2" in pathways:
-            values["m.hba1c"] = f"{self.hba1c:.1f}".replace(".", ",")
-            values["m.heart-rate"] = str(rng.randint(58, 92))
             values[
                 "edu.diabete-type-2." + rng.choice(["alimentation", "activite-physique", "traitement"])
             ] = "on"
-            values["act.diabete-type-2.prescrire-hba1c"] = "on"
-            if day.month in (3, 4, 5) or first:
-                values["m.ldl"] = f"{rng.uniform(0.7, 1.6):.2f}".replace(".", ",")
-                values["m.egfr"] = f"{self.egfr:.0f}"
-                values["m.foot-exam"] = rng.choice(["normal"] * 8 + ["loss-of-sensation"])
+            if "hba1c" in due:
+                values["act.diabete-type-2.prescrire-hba1c"] = "on"
+            if "foot-exam" in due:
                 values["act.diabete-type-2.examen-pieds-monofilament"] = "on"
         if "insuffisance-cardiaque" in pathways:
-            self.ntprobnp = max(150, self.ntprobnp * rng.uniform(0.8, 1.2))
-            values["m.spo2"] = str(rng.randint(93, 99))
-            values["m.heart-rate"] = str(rng.randint(60, 95))
-            values["m.nt-probnp"] = f"{self.ntprobnp:.0f}"
             values["edu.insuffisance-cardiaque.auto-pesee"] = "on"
-        if "obesite" in pathways:
-            values["m.waist"] = f"{self.weight * 1.1 + 5:.0f}"
-        if "suivi-cancer" in pathways:
-            values["m.pain"] = str(rng.choice([0, 1, 2, 2, 3, 5]))
-            values["m.ecog"] = str(rng.choice([0, 0, 1, 1, 2]))
-        yearly = day.month in (3, 4, 5) or first
         if "risque-cardiovasculaire" in pathways:
-            values.update(self._cardiovascular(day, first, yearly))
+            values.update(self._cardiovascular(first, due))
         if "bpco-tabac" in pathways:
-            values.update(self._smoker(protocols, day, first, yearly))
+            values.update(self._smoker(protocols, day, first, due))
         if "troubles-cognitifs" in pathways:
-            values.update(self._cognition(protocols, first, yearly))
+            values.update(self._cognition(protocols, first, due))
+        for measure_id in due - self.untaken:
+            for taken in (measure_id, *COMPANIONS.get(measure_id, ())):
+                self.last[taken] = day
         self._save(db, actor, protocols, day, values, rng.choice([30, 45, 45, 60]))
 
-    def _cardiovascular(self, day: date, first: bool, yearly: bool) -> dict[str, str]:
+    def _measures(self, due: set[str]) -> dict[str, str]:
+        """The form fields of the plain measures due today (questionnaires and series come apart)."""
+        rng = self.rng
+
+        def decimal(value: float, places: int = 1) -> str:
+            return f"{value:.{places}f}".replace(".", ",")
+
+        makers = {
+            "weight": lambda: decimal(self.weight),
+            "waist": lambda: f"{self.weight * 1.1 + 5:.0f}",
+            "sbp": lambda: f"{self.sbp:.0f}",
+            "dbp": lambda: f"{self.sbp * 0.58:.0f}",
+            "heart-rate": lambda: str(rng.randint(58, 92)),
+            "hba1c": lambda: decimal(self.hba1c),
+            "ldl": lambda: decimal(rng.uniform(0.5, 1.5), 2),
+            "egfr": lambda: f"{self.egfr:.0f}",
+            "uacr": lambda: decimal(
+                rng.choice([rng.uniform(0.3, 2.8), rng.uniform(0.3, 2.8), rng.uniform(3, 25)])
+            ),
+            "foot-exam": lambda: rng.choice(["normal"] * 8 + ["loss-of-sensation"]),
+            "activity": lambda: str(rng.choice([5, 10, 15, 20, 25, 30, 45])),
+            "spo2": lambda: str(rng.randint(93, 99)),
+            "nt-probnp": lambda: f"{self._ntprobnp():.0f}",
+            "pain": lambda: str(rng.choice([0, 1, 2, 2, 3, 5])),
+            "ecog": lambda: str(rng.choice([0, 0, 1, 1, 2])),
+            "smoking": lambda: self.smoking,
+            "total-cholesterol": lambda: decimal(rng.uniform(1.6, 2.6), 2),
+            "hdl": lambda: decimal(rng.uniform(0.4, 0.8), 2),
+            "triglycerides": lambda: decimal(rng.uniform(0.8, 2.2), 2),
+            "potassium": lambda: decimal(rng.uniform(3.6, 5.2)),
+            "creatinine": lambda: f"{rng.uniform(60, 120):.0f}",
+        }
+        return {f"m.{measure_id}": makers[measure_id]() for measure_id in sorted(due) if measure_id in makers}
+
+    def _ntprobnp(self) -> float:
+        self.ntprobnp = max(150, self.ntprobnp * self.rng.uniform(0.8, 1.2))
+        return self.ntprobnp
+
+    def _cardiovascular(self, first: bool, due: set[str]) -> dict[str, str]:
         rng = self.rng
         values: dict[str, str] = {}
-        if yearly:
-            values.update(
-                {
-                    "m.potassium": f"{rng.uniform(3.6, 5.2):.1f}".replace(".", ","),
-                    "m.creatinine": f"{rng.uniform(60, 120):.0f}",
-                    "m.egfr": f"{self.egfr:.0f}",
-                    "m.total-cholesterol": f"{rng.uniform(1.6, 2.6):.2f}".replace(".", ","),
-                    "m.hdl": f"{rng.uniform(0.4, 0.8):.2f}".replace(".", ","),
-                    "m.triglycerides": f"{rng.uniform(0.8, 2.2):.2f}".replace(".", ","),
-                    "m.ldl": f"{rng.uniform(0.8, 1.7):.2f}".replace(".", ","),
-                    "m.smoking": rng.choice([SMOKER, EX_SMOKER, "266919005", "266919005"]),
-                    "act.risque-cardiovasculaire.ecg": "on",
-                    "edu.risque-cardiovasculaire.automesure": "on",
-                }
-            )
+        if "ldl" in due:  # the yearly check-up: lipids, kidneys, ECG
+            values["act.risque-cardiovasculaire.ecg"] = "on"
+            values["edu.risque-cardiovasculaire.automesure"] = "on"
+        if "home-sbp" in due:
             # The rule of 3 at home, typed from the patient's diary; now and then a short series.
             cells = [(d, p, r) for d in (1, 2, 3) for p in ("morning", "evening") for r in (1, 2, 3)]
             count = 18 if rng.random() < 0.8 else rng.randint(6, 11)
+            if count < 12:  # too short for an average: the patient is asked for a new series
+                self.untaken.add("home-sbp")
             for d, p, r in cells[:count]:
                 home = self.sbp - 8 + rng.uniform(-6, 6)
                 values[f"hbp.risque-cardiovasculaire.{d}.{p}.{r}.sbp"] = f"{home:.0f}"
@@ -353,7 +439,7 @@ class _PatientStory:
             answers[f"q.{protocol_id}.{instrument_id}.{item.id}"] = options[pick].code
         return answers
 
-    def _smoker(self, protocols: ProtocolSet, day: date, first: bool, yearly: bool) -> dict[str, str]:
+    def _smoker(self, protocols: ProtocolSet, day: date, first: bool, due: set[str]) -> dict[str, str]:
         rng = self.rng
         stopped = self.quits and (day - self.start).days > 365
         values = {
@@ -364,9 +450,9 @@ class _PatientStory:
         }
         if first:
             values["m.pack-years"] = str(rng.randint(12, 45))
-        if first or (yearly and not stopped):
+        if "fagerstrom" in due:
             values.update(self._answers(protocols, "bpco-tabac", "fagerstrom", rng.uniform(0.2, 0.9)))
-        if yearly:
+        if "fev1-fvc" in due:
             self.ratio = min(90, max(45, self.ratio + rng.uniform(-3, 2)))
             fvc = rng.uniform(2.6, 4.2)
             values.update(
@@ -379,26 +465,31 @@ class _PatientStory:
             )
         return values
 
-    def _cognition(self, protocols: ProtocolSet, first: bool, yearly: bool) -> dict[str, str]:
+    def _cognition(self, protocols: ProtocolSet, first: bool, due: set[str]) -> dict[str, str]:
         rng = self.rng
         topic = rng.choice(["aidant", "stimulation", "securite-domicile", "activite-physique"])
         values: dict[str, str] = {f"edu.troubles-cognitifs.{topic}": "on"}
         if first:
             values["m.education-level"] = rng.choice(["12-ans-ou-moins", "plus-de-12-ans"])
-        if yearly:
+        if "moca" in due:
             self.moca = max(12, self.moca - rng.randint(0, 2))
             values["m.moca"] = str(self.moca)
             values["act.troubles-cognitifs.consultation-reperage"] = "on"
+        if "mini-cog" in due:
             values.update(
                 self._answers(protocols, "troubles-cognitifs", "mini-cog", 0.9 if self.moca > 24 else 0.4)
             )
+        if "iadl" in due:
             values.update(
                 self._answers(protocols, "troubles-cognitifs", "iadl", 0.15 if self.moca > 22 else 0.5)
             )
-        if first or yearly:
+        if "phq9" in due:
             values.update(self._answers(protocols, "troubles-cognitifs", "phq9", rng.uniform(0.1, 0.5)))
-            if rng.random() < 0.25:  # the patient did not wish to answer one question: saved incomplete
+            # At the first visit, now and then, the patient does not wish to answer one question: saved
+            # incomplete, asked again at the next visit.
+            if first and rng.random() < 0.25:
                 values.pop("q.troubles-cognitifs.phq9.idees-noires", None)
+                self.untaken.add("phq9")
         return values
 
     def _education_plan(self, db: Session, actor: Actor, pathways: tuple[str, ...], day: date) -> None:

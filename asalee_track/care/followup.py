@@ -278,6 +278,14 @@ class WorkItem:
     pathways: list[str] = field(default_factory=list)
     last_nurse_id: int | None = None
 
+    def reasons(self) -> list[Alert | DueItem]:
+        """Why the patient is listed, most urgent first: open alerts by severity (the longest open
+        first), then what is due, the longest waiting first (so overdue before just due). The row
+        shows the first."""
+        alerts = sorted(self.alerts, key=lambda a: (SEVERITY_RANK.get(a.severity, 9), a.raised_at))
+        due = sorted((item for _, item in self.due), key=lambda item: item.due_at)
+        return [*alerts, *due]
+
 
 @dataclass
 class Worklist:

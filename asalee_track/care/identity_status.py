@@ -120,18 +120,7 @@ def validate_on_document(
     patient.identity_document = document
     patient.identity_validated_by_id = actor.user_id
     patient.identity_validated_at = utcnow()
-    db.add(patient)
-    db.flush()
-    audit.record(
-        db,
-        actor,
-        "update",
-        "Patient",
-        patient.id,
-        patient_id=patient.id,
-        detail=f"identity checked on {document}: {before['identity_status']} -> {patient.identity_status}",
-    )
-    return patient
+    return _saved(db, actor, patient, f"identity checked on {document}", before["identity_status"])
 
 
 @dataclass(frozen=True)
@@ -194,15 +183,13 @@ def record_insi_answer(db: Session, actor: Actor, patient_id: str, answer: InsiA
     patient.search_key = patients.search_key(traits)
     patient.identity_status = _RECOVERED[start]
     patient.identity_recovered_at = utcnow()
+    return _saved(db, actor, patient, "INSi answer recorded", before["identity_status"])
+
+
+def _saved(db: Session, actor: Actor, patient: Patient, what: str, status_before: object) -> Patient:
+    """Writes the patient and audits the change of identity status."""
     db.add(patient)
     db.flush()
-    audit.record(
-        db,
-        actor,
-        "update",
-        "Patient",
-        patient.id,
-        patient_id=patient.id,
-        detail=f"INSi answer recorded: {before['identity_status']} -> {patient.identity_status}",
-    )
+    detail = f"{what}: {status_before} -> {patient.identity_status}"
+    audit.record(db, actor, "update", "Patient", patient.id, patient_id=patient.id, detail=detail)
     return patient

@@ -20,6 +20,7 @@ from asalee_track.care.actor import CLINICAL_ROLES, Actor
 from asalee_track.care.errors import Forbidden, Invalid, NotFound
 from asalee_track.care.inputs import check_text
 from asalee_track.care.patients import scoped_patient
+from asalee_track.care.standing import value_stands
 from asalee_track.i18n import N_
 from asalee_track.labs import LabFile, parse, read_value
 from asalee_track.labs.units import to_ucum
@@ -274,8 +275,7 @@ def _record(db: Session, row: LabResult, measure: Any, reading: Any) -> None:
             LabResult.patient_id == row.patient_id,
             LabResult.order_no == row.order_no,
             LabResult.test == row.test,
-            col(Observation.superseded_by_id).is_(None),
-            Observation.status != "entered-in-error",
+            value_stands(),
         )
     ).first()
     if (

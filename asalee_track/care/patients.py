@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, func, or_, select
 
 from asalee_track import i18n
@@ -256,6 +257,20 @@ class SearchResult:
     total: int
 
 
+def name_matches(text: str) -> list[ColumnElement[bool]]:
+    """Each word typed begins a word of the patient's names, accents and case ignored."""
+    conditions = []
+    for word in fold(text).split():
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions.append(
+            or_(
+                col(Patient.search_key).startswith(escaped, escape="\\"),
+                col(Patient.search_key).contains(f" {escaped}", escape="\\"),
+            )
+        )
+    return conditions
+
+
 def search(db: Session, actor: Actor, text: str, offset: int = 0, limit: int = 25) -> SearchResult:
     """Names (accent- and case-insensitive, every word must match), a birth date, or an INS."""
     _require_clinical(actor)
@@ -268,14 +283,7 @@ def search(db: Session, actor: Actor, text: str, offset: int = 0, limit: int = 2
     elif len(compact) >= 5 and compact[:5].isdigit():
         query = query.where(or_(col(Patient.ins).startswith(compact), Patient.local_id == text))
     else:
-        for word in fold(text).split():
-            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            query = query.where(
-                or_(
-                    col(Patient.search_key).startswith(escaped, escape="\\"),
-                    col(Patient.search_key).contains(f" {escaped}", escape="\\"),
-                )
-            )
+        query = query.where(*name_matches(text))
     total = db.exec(select(func.count()).select_from(query.subquery())).one()
     rows = db.exec(
         query.order_by(col(Patient.search_key), col(Patient.birth_date)).offset(offset).limit(limit)

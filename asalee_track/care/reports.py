@@ -9,7 +9,7 @@ for less than 3 months are left out of control rates: they have not had time to 
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -17,8 +17,9 @@ from asalee_track.care import intervals, targets
 from asalee_track.care.actor import ROLES, Actor
 from asalee_track.care.errors import Forbidden
 from asalee_track.care.followup import due_from_latest, latest_times
-from asalee_track.care.standing import stands
-from asalee_track.protocols import ProtocolSet, add_duration, parse_duration
+from asalee_track.care.standing import session_stands, stands
+from asalee_track.i18n import TIMEZONE
+from asalee_track.protocols import Protocol, ProtocolSet, add_duration, parse_duration
 from asalee_track.protocols.schedule import DEFAULT_GRACE, interval_for
 from asalee_track.store.tables import CareSession, Enrolment, MeasureLatest, Observation
 
@@ -69,7 +70,7 @@ def _require_clinical_or_admin(actor: Actor) -> None:
 def dashboard(db: Session, actor: Actor, protocols: ProtocolSet, now: datetime) -> list[PathwayFigures]:
     _require_clinical_or_admin(actor)
     figures = {p.id: PathwayFigures(p.id) for p in protocols.all()}
-    _activity(db, actor, now, figures)
+    _activity(db, actor, protocols, now, figures)
     enrolments = db.exec(
         select(Enrolment.patient_id, Enrolment.protocol_id, col(Enrolment.start_date)).where(
             Enrolment.practice_id == actor.practice_id, Enrolment.status == "active"
@@ -111,30 +112,38 @@ def dashboard(db: Session, actor: Actor, protocols: ProtocolSet, now: datetime) 
                 numbers.at_target += 1
             else:
                 numbers.off_target += 1
+    for protocol in protocols.all():
+        _clinical_order(figures[protocol.id], protocol)
     return list(figures.values())
 
 
-def _activity(db: Session, actor: Actor, now: datetime, figures: dict[str, PathwayFigures]) -> None:
-    year_start = datetime(now.year, 1, 1, tzinfo=UTC)
-    month_start = datetime(now.year, now.month, 1, tzinfo=UTC)
-    for started, minutes, pathways in db.exec(
-        select(CareSession.started_at, CareSession.duration_minutes, CareSession.pathways).where(
-            CareSession.practice_id == actor.practice_id,
-            CareSession.started_at >= year_start,
-            col(CareSession.superseded_by_id).is_(None),
-            CareSession.status != "entered-in-error",
-        )
-    ).all():
-        for protocol_id in pathways:
-            if protocol_id not in figures:
-                continue
-            # A session that covers two pathways counts for both; its time is shared between them.
-            share = minutes / len(pathways)
-            figures[protocol_id].sessions_year += 1
-            figures[protocol_id].minutes_year += round(share)
-            if started >= month_start:
-                figures[protocol_id].sessions_month += 1
-                figures[protocol_id].minutes_month += round(share)
+def _clinical_order(pathway: PathwayFigures, protocol: Protocol) -> None:
+    """The protocol's indicators first, in its order (HbA1c, then blood pressure for diabetes), then the
+    other measures as the protocol lists them."""
+    first = [measure_id for indicator in protocol.indicators for measure_id in indicator.measures]
+    listed = [measure.id for measure in protocol.measures]
+
+    def rank(measure_id: str) -> tuple[int, int]:
+        if measure_id in first:
+            return (0, first.index(measure_id))
+        return (1, listed.index(measure_id) if measure_id in listed else len(listed))
+
+    pathway.measures = {key: pathway.measures[key] for key in sorted(pathway.measures, key=rank)}
+
+
+def _activity(
+    db: Session, actor: Actor, protocols: ProtocolSet, now: datetime, figures: dict[str, PathwayFigures]
+) -> None:
+    """This month's and this year's sessions and nurse time, counted as the activity report counts
+    them (one computation: the two pages always agree)."""
+    today = now.astimezone(TIMEZONE).date()
+    for first, month in ((date(today.year, 1, 1), False), (today.replace(day=1), True)):
+        for row in activity(db, actor, protocols, first, today):
+            pathway = figures[row.protocol_id]
+            if month:
+                pathway.sessions_month, pathway.minutes_month = row.sessions, row.minutes
+            else:
+                pathway.sessions_year, pathway.minutes_year = row.sessions, row.minutes
 
 
 def _latest(db: Session, actor: Actor) -> tuple[dict[str, dict[str, datetime]], dict[tuple[str, str], float]]:
@@ -171,10 +180,15 @@ class ActivityRow:
 
 
 def activity(db: Session, actor: Actor, protocols: ProtocolSet, start: date, end: date) -> list[ActivityRow]:
-    """Sessions, time and patients seen per pathway between two dates (inclusive), for the association."""
+    """Sessions, time and patients seen per pathway between two dates (inclusive, the practice's days
+    in Paris), for the association and the dashboard.
+
+    A session that covers two pathways counts for both, its time shared between them; each pathway's
+    time is rounded once, on its total (rounding each share would lose or add minutes as they pile up).
+    """
     _require_clinical_or_admin(actor)
-    low = datetime.combine(start, time(0), tzinfo=UTC)
-    high = datetime.combine(end, time(23, 59, 59), tzinfo=UTC)
+    low = datetime.combine(start, time(0), tzinfo=TIMEZONE)
+    high = datetime.combine(end + timedelta(days=1), time(0), tzinfo=TIMEZONE)
     patients: dict[str, set[str]] = defaultdict(set)
     sessions: dict[str, int] = defaultdict(int)
     minutes: dict[str, float] = defaultdict(float)
@@ -185,9 +199,8 @@ def activity(db: Session, actor: Actor, protocols: ProtocolSet, start: date, end
         ).where(
             CareSession.practice_id == actor.practice_id,
             CareSession.started_at >= low,
-            CareSession.started_at <= high,
-            col(CareSession.superseded_by_id).is_(None),
-            CareSession.status != "entered-in-error",
+            CareSession.started_at < high,
+            session_stands(),
         )
     ).all():
         for protocol_id in pathways:

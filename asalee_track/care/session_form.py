@@ -150,9 +150,9 @@ def parse_local_datetime(text: str) -> datetime | None:
     try:
         year, month, day, hour, minute = (int(g) for g in match.groups())
         local = datetime(year, month, day, hour, minute, tzinfo=TIMEZONE)
-    except ValueError:
+        return local.astimezone(UTC)
+    except (ValueError, OverflowError):  # 0001-01-01 00:00 in Paris falls before year 1 in UTC
         return None
-    return local.astimezone(UTC)
 
 
 def read_measure(form_field: FormField, text: str, unit: str | None) -> Reading:

@@ -18,7 +18,7 @@ from asalee_track.care.errors import Forbidden, Invalid, NotFound
 from asalee_track.care.inputs import check_text
 from asalee_track.care.patients import scoped_patient
 from asalee_track.care.session_form import FormSection, ParsedSession, build_form, parse
-from asalee_track.care.standing import stands
+from asalee_track.care.standing import current_version, stands
 from asalee_track.i18n import N_
 from asalee_track.protocols import Measure, Obs, Protocol, ProtocolSet, computed_values, evaluate
 from asalee_track.store.tables import (
@@ -56,7 +56,6 @@ def save(
     now: datetime | None = None,
 ) -> SaveResult:
     _require_clinical(actor)
-    now = now or datetime.now(UTC)
     patient = scoped_patient(db, actor, patient_id)
     key = _idempotency_key(raw)
     if (earlier := _by_key(db, actor, key)) is not None:
@@ -64,16 +63,38 @@ def save(
     pathways = enrolment.active_protocol_ids(db, patient.id)
     if not pathways:
         raise Invalid({"form": (N_("Enrol the patient in a pathway before logging a session."), {})})
+    return _write_version(db, actor, protocols, raw, locale, now, key, patient.id, actor.user_id, pathways)
+
+
+def _write_version(
+    db: Session,
+    actor: Actor,
+    protocols: ProtocolSet,
+    raw: Mapping[str, str],
+    locale: str,
+    now: datetime | None,
+    key: str | None,
+    patient_id: str,
+    nurse_id: int,
+    pathways: list[str],
+    previous: CareSession | None = None,
+) -> SaveResult:
+    """The one write path of a session, first save or correction (``previous``, the version it
+    supersedes): the session, its contents, the derived rows, the audit record, then the alerts."""
+    now = now or datetime.now(UTC)
     parsed = parse(build_form(protocols, pathways), raw, now, locale)
     session = CareSession(
-        patient_id=patient.id,
+        patient_id=patient_id,
         practice_id=actor.practice_id,
-        nurse_id=actor.user_id,
+        nurse_id=nurse_id,
         started_at=parsed.started_at,
         duration_minutes=parsed.duration_minutes,
         kind=parsed.kind,
         pathways=pathways,
         notes=parsed.notes,
+        status="final" if previous is None else "amended",
+        version=1 if previous is None else previous.version + 1,
+        supersedes_id=None if previous is None else previous.id,
         idempotency_key=key,
         created_by=actor.user_id,
     )
@@ -86,19 +107,23 @@ def save(
         if replay is None:
             raise
         return SaveResult(replay, [], replayed=True)
-    prior = standing(db, patient.id)
-    written = _write_contents(db, protocols, session, parsed, "final", prior)
-    followup.refresh(db, protocols, patient.id, actor.practice_id)
-    audit.record(
-        db,
-        actor,
-        "create",
-        "Encounter",
-        session.id,
-        patient_id=patient.id,
-        detail=f"{len(parsed.readings)} measures, {len(parsed.instruments)} questionnaires, "
-        f"pathways {', '.join(pathways)}",
-    )
+    if previous is not None:
+        previous.superseded_by_id = session.id
+        previous.updated_at = utcnow()
+        db.add(previous)
+    prior = standing(db, patient_id)  # a superseded version is already out of it
+    written = _write_contents(db, protocols, session, parsed, session.status, prior)
+    followup.refresh(db, protocols, patient_id, actor.practice_id)
+    if previous is None:
+        detail = (
+            f"{len(parsed.readings)} measures, {len(parsed.instruments)} questionnaires, "
+            f"pathways {', '.join(pathways)}"
+        )
+        audit.record(db, actor, "create", "Encounter", session.id, patient_id=patient_id, detail=detail)
+    else:
+        _close_alerts_on(db, actor, previous.id, N_("Session corrected"))
+        detail = f"version {session.version} supersedes {previous.id}"
+        audit.record(db, actor, "update", "Encounter", session.id, patient_id=patient_id, detail=detail)
     alerts = _raise_alerts(db, actor, protocols, session, now, sorted(prior + written, key=_when))
     return SaveResult(session, alerts)
 
@@ -420,46 +445,13 @@ def amend(
 ) -> SaveResult:
     """A corrected version: the earlier one stays readable, marked as superseded, with who and when."""
     _require_clinical(actor)
-    now = now or datetime.now(UTC)
     old = _current_session(db, actor, session_id)
     key = _idempotency_key(raw)
     if (earlier := _by_key(db, actor, key)) is not None:
         return SaveResult(earlier, [], replayed=True)
-    parsed = parse(build_form(protocols, old.pathways), raw, now, locale)
-    new = CareSession(
-        patient_id=old.patient_id,
-        practice_id=old.practice_id,
-        nurse_id=old.nurse_id,
-        started_at=parsed.started_at,
-        duration_minutes=parsed.duration_minutes,
-        kind=parsed.kind,
-        pathways=old.pathways,
-        notes=parsed.notes,
-        status="amended",
-        version=old.version + 1,
-        supersedes_id=old.id,
-        idempotency_key=key,
-        created_by=actor.user_id,
+    return _write_version(
+        db, actor, protocols, raw, locale, now, key, old.patient_id, old.nurse_id, old.pathways, previous=old
     )
-    db.add(new)
-    db.flush()
-    old.superseded_by_id = new.id
-    old.updated_at = utcnow()
-    db.add(old)
-    prior = standing(db, new.patient_id)  # the superseded version is already out of it
-    written = _write_contents(db, protocols, new, parsed, "amended", prior)
-    followup.refresh(db, protocols, new.patient_id, new.practice_id)
-    _close_alerts_on(db, actor, old.id, N_("Session corrected"))
-    audit.record(
-        db,
-        actor,
-        "update",
-        "Encounter",
-        new.id,
-        patient_id=new.patient_id,
-        detail=f"version {new.version} supersedes {old.id}",
-    )
-    return SaveResult(new, _raise_alerts(db, actor, protocols, new, now, sorted(prior + written, key=_when)))
 
 
 def mark_entered_in_error(
@@ -603,7 +595,7 @@ def timeline(db: Session, actor: Actor, patient_id: str) -> list[SessionView]:
     patient = scoped_patient(db, actor, patient_id)
     sessions = db.exec(
         select(CareSession)
-        .where(CareSession.patient_id == patient.id, col(CareSession.superseded_by_id).is_(None))
+        .where(CareSession.patient_id == patient.id, current_version())
         .order_by(col(CareSession.started_at).desc())
     ).all()
     return [

@@ -1,19 +1,21 @@
 """What the FHIR mapping needs to know about pathways, measures and acts, as plain frozen values.
 
-The protocol engine (`asalee_track.protocols`) is the source. The mapping reads this small catalogue
-instead of the engine's models so that it stays fast (dict look-ups in the export's inner loop) and keeps
-working, with less detail, when the protocol files cannot be loaded: a built-in table from domain.md then
-gives the condition codes and the common measures' LOINC display and category.
+The protocol engine (`asalee_track.protocols`) is the only source of codes: each pathway's condition, its
+measures' LOINC and SNOMED codes, its acts' codes. The mapping reads this small catalogue instead of the
+engine's models so that it stays fast (dict look-ups in the export's inner loop). A process builds it once
+from the protocols it has loaded; an export whose protocol files cannot be loaded uses the protocols shipped
+with the application, so that it still says what each value is.
 """
 
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from asalee_track import PROJECT_ROOT
 from asalee_track.fhir import codes
+from asalee_track.protocols import ProtocolSet, load_protocols
 
 log = logging.getLogger(__name__)
 
@@ -153,10 +155,10 @@ def _instrument_info(instrument: Any) -> InstrumentInfo:
     )
 
 
-def from_protocols(protocols: Iterable[Any]) -> Catalog:
-    """Build the catalogue from `asalee_track.protocols.Protocol` objects."""
+def from_protocols(protocols: ProtocolSet) -> Catalog:
+    """Build the catalogue from a loaded protocol set."""
     pathways: dict[str, PathwayInfo] = {}
-    for protocol in protocols:
+    for protocol in protocols.all():
         pathways[protocol.id] = PathwayInfo(
             id=protocol.id,
             version=protocol.version,
@@ -167,11 +169,11 @@ def from_protocols(protocols: Iterable[Any]) -> Catalog:
             education={topic.id: topic.label.fr for topic in protocol.education},
             instruments={i.id: _instrument_info(i) for i in protocol.instruments},
         )
-    return _index({**FALLBACK_PATHWAYS, **pathways})
+    return _index(pathways)
 
 
 def _index(pathways: dict[str, PathwayInfo]) -> Catalog:
-    measures: dict[str, MeasureInfo] = dict(FALLBACK_MEASURES)
+    measures: dict[str, MeasureInfo] = {}
     for pathway in pathways.values():
         for measure in pathway.measures:
             measures[measure.id] = measure
@@ -181,113 +183,32 @@ def _index(pathways: dict[str, PathwayInfo]) -> Catalog:
     return Catalog(pathways=pathways, measures=measures, by_loinc=by_loinc)
 
 
-def _fallback_measure(
-    measure_id: str, loinc: str, display: str, category: str, unit: str | None
-) -> MeasureInfo:
-    return MeasureInfo(measure_id, (_coding(codes.LOINC, loinc, display),), category, display, unit)
+SHIPPED_PROTOCOLS = PROJECT_ROOT / "protocols"
+
+# Built catalogues by protocol directory: the app registers the one of the protocols it loaded at start-up,
+# so the FHIR routes and the export worker of that process read it without parsing the files again.
+_built: dict[Path | None, Catalog] = {}
 
 
-# From domain.md §1: used when a protocol file is missing or unreadable, so that exports still say what
-# each value is.
-FALLBACK_MEASURES: dict[str, MeasureInfo] = {
-    m.id: m
-    for m in (
-        _fallback_measure("weight", "29463-7", "Body weight", "vital-signs", "kg"),
-        _fallback_measure("height", "8302-2", "Body height", "vital-signs", "cm"),
-        _fallback_measure("bmi", "39156-5", "Body mass index (BMI) [Ratio]", "vital-signs", "kg/m2"),
-        _fallback_measure(
-            "waist", "8280-0", "Waist Circumference at umbilicus by Tape measure", "vital-signs", "cm"
-        ),
-        _fallback_measure("sbp", "8480-6", "Systolic blood pressure", "vital-signs", "mm[Hg]"),
-        _fallback_measure("dbp", "8462-4", "Diastolic blood pressure", "vital-signs", "mm[Hg]"),
-        _fallback_measure("heart-rate", "8867-4", "Heart rate", "vital-signs", "/min"),
-        _fallback_measure("hba1c", "4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood", "laboratory", "%"),
-        _fallback_measure(
-            "fasting-glucose",
-            "1558-6",
-            "Fasting glucose [Mass/volume] in Serum or Plasma",
-            "laboratory",
-            "g/L",
-        ),
-        _fallback_measure(
-            "ldl",
-            "13457-7",
-            "Cholesterol in LDL [Mass/volume] in Serum or Plasma by calculation",
-            "laboratory",
-            "g/L",
-        ),
-        _fallback_measure(
-            "egfr",
-            "98979-8",
-            "Glomerular filtration rate/1.73 sq M.predicted [Volume Rate/Area] in Serum, "
-            "Plasma or Blood by Creatinine-based formula (CKD-EPI 2021)",
-            "laboratory",
-            "mL/min/{1.73_m2}",
-        ),
-        _fallback_measure("uacr", "32294-1", "Albumin/Creatinine [Ratio] in Urine", "laboratory", "mg/mmol"),
-        _fallback_measure(
-            "nt-probnp",
-            "33762-6",
-            "Natriuretic peptide.B prohormone N-Terminal [Mass/volume] in Serum or Plasma",
-            "laboratory",
-            "pg/mL",
-        ),
-        _fallback_measure(
-            "bnp", "30934-4", "Natriuretic peptide B [Mass/volume] in Serum or Plasma", "laboratory", "pg/mL"
-        ),
-        _fallback_measure(
-            "spo2", "59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry", "vital-signs", "%"
-        ),
-        _fallback_measure(
-            "pain",
-            "72514-3",
-            "Pain severity - 0-10 verbal numeric rating [Score] - Reported",
-            "survey",
-            "{score}",
-        ),
-        _fallback_measure("ecog", "89247-1", "ECOG Performance Status score", "survey", "{score}"),
-        _fallback_measure("smoking", "72166-2", "Tobacco smoking status", "social-history", None),
-        _fallback_measure(
-            "activity",
-            "68516-4",
-            "On those days that you engage in moderate to strenuous exercise, how many "
-            "minutes, on average, do you exercise",
-            "activity",
-            "min/d",
-        ),
-    )
-}
-
-FALLBACK_PATHWAYS: dict[str, PathwayInfo] = {
-    p.id: p
-    for p in (
-        PathwayInfo("diabete-type-2", "", "Diabète de type 2", _condition_codings(["44054006"], ["E11"])),
-        PathwayInfo("obesite", "", "Obésité", _condition_codings(["414916001"], ["E66"])),
-        PathwayInfo(
-            "insuffisance-cardiaque", "", "Insuffisance cardiaque", _condition_codings(["84114007"], ["I50"])
-        ),
-        PathwayInfo(
-            "suivi-cancer",
-            "",
-            "Suivi de cancer",
-            _condition_codings(["363346000", "266987004"], ["Z08", "Z85"]),
-        ),
-    )
-}
+def build_catalog(directory: Path, protocols: ProtocolSet) -> Catalog:
+    """The catalogue of `protocols`, loaded from `directory`, kept for every later `load_catalog`."""
+    catalog = _built[directory] = from_protocols(protocols)
+    return catalog
 
 
-def fallback() -> Catalog:
-    return _index(dict(FALLBACK_PATHWAYS))
+def load_catalog(directory: Path | None) -> Catalog:
+    """The catalogue of the protocol files in `directory`, built once per process (protocols change only
+    with a deployment). When they cannot be loaded, the shipped protocols stand in, with a warning."""
+    known = _built.get(directory)
+    if known is None:
+        known = _built[directory] = _load(directory)
+    return known
 
 
-@lru_cache(maxsize=4)
-def load_catalog(directory: Path) -> Catalog:
-    """The catalogue of the protocol files in `directory`, cached per process (protocols change only with a
-    deployment). Falls back to the built-in table, with a warning, when they cannot be loaded."""
-    try:
-        from asalee_track.protocols import load_protocols
-
-        return from_protocols(load_protocols(directory).all())
-    except Exception as error:  # noqa: BLE001 - any failure here must not stop an export
-        log.warning("FHIR mapping without protocol details (%s): %s", directory, error)
-        return fallback()
+def _load(directory: Path | None) -> Catalog:
+    for source in (directory, SHIPPED_PROTOCOLS):
+        try:
+            return from_protocols(load_protocols(source))  # type: ignore[arg-type]
+        except Exception as error:  # noqa: BLE001 - any failure here must not stop an export
+            log.warning("FHIR mapping without the protocols of %s: %s", source, error)
+    return _index({})

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from asalee_track.care.standing import current_version
 from asalee_track.fhir.catalog import Catalog, InstrumentInfo, PathwayInfo
 from asalee_track.fhir.mapping import Resource, _dt, ref, role_ref
 from asalee_track.store.tables import CareSession, InstrumentAnswer, InstrumentResponse, table_of
@@ -106,7 +107,7 @@ def questionnaire_response(row: Any, answers: list[Any], catalog: Catalog) -> Re
 
 
 def questionnaire_responses(conn: Connection, scope: Any, catalog: Catalog) -> Iterator[Resource]:
-    where = [session_t.c.practice_id == scope.practice_id, session_t.c.superseded_by_id.is_(None)]
+    where = [session_t.c.practice_id == scope.practice_id, current_version()]
     if scope.patient_id:
         where.append(session_t.c.patient_id == scope.patient_id)
     if scope.since:

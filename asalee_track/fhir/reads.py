@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from asalee_track.care.actor import CLINICAL_ROLES
+from asalee_track.care.standing import current_version
 from asalee_track.fhir import mapping, sources
 from asalee_track.fhir.catalog import Catalog
 from asalee_track.fhir.mapping import Resource
@@ -89,7 +90,7 @@ def _session_patient(conn: Connection, practice_id: int, session_id: str) -> str
     query = select(table.c.patient_id).where(
         table.c.id == _uuid(session_id),
         table.c.practice_id == practice_id,
-        table.c.superseded_by_id.is_(None),
+        current_version(),
     )
     return str(_one(conn, query).patient_id)
 
@@ -111,7 +112,7 @@ def _act_patient(conn: Connection, practice_id: int, item_id: str, catalog: Cata
             item.c.id == _uuid(item_id),
             item.c.kind == "act",
             session.c.practice_id == practice_id,
-            session.c.superseded_by_id.is_(None),
+            current_version(),
         )
     )
     return str(_one(conn, query).patient_id)

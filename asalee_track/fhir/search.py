@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.engine import Connection
@@ -22,12 +21,11 @@ from asalee_track.fhir import bundles, codes, mapping, sources
 from asalee_track.fhir.catalog import Catalog
 from asalee_track.fhir.errors import bad_request
 from asalee_track.fhir.mapping import Resource
+from asalee_track.protocols import TIMEZONE  # dates without a time are days there, as typed
 
 Params = Sequence[tuple[str, str]]
 DEFAULT_COUNT = 50
 MAX_COUNT = 500
-# Dates without a time are days in the practice's time zone, as the people who typed them meant.
-TIMEZONE = ZoneInfo("Europe/Paris")
 PREFIXES = ("eq", "ne", "ge", "le", "gt", "lt", "sa", "eb", "ap")
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(T[0-9:.]+(?:Z|[+-]\d{2}:\d{2})?)?)?)?$")
 PATIENT_PARAMS = ("name", "birthdate", "identifier", "_id")

@@ -18,6 +18,7 @@ from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.engine import Connection
 
 from asalee_track.care.actor import CLINICAL_ROLES
+from asalee_track.care.standing import current_version
 from asalee_track.fhir import education, mapping, questionnaires
 from asalee_track.fhir.catalog import Catalog
 from asalee_track.fhir.mapping import Resource
@@ -242,7 +243,7 @@ def consents(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resou
 
 def _current_sessions(scope: Scope) -> list[Any]:
     """Conditions on care_session shared by every session-derived query."""
-    where = [session_t.c.practice_id == scope.practice_id, session_t.c.superseded_by_id.is_(None)]
+    where = [session_t.c.practice_id == scope.practice_id, current_version()]
     if scope.patient_id:
         where.append(session_t.c.patient_id == scope.patient_id)
     if scope.since:

@@ -3,9 +3,9 @@
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
 
-PARIS = ZoneInfo("Europe/Paris")
+from asalee_track.protocols import TIMEZONE
+
 _NUMBER = re.compile(r"^\s*(<=|>=|<|>|≤|≥)?\s*([+-]?\d+(?:[.,]\d+)?)\s*$")
 
 
@@ -42,7 +42,7 @@ def hl7_datetime(text: str) -> datetime | None:
         sign = 1 if offset[0] == "+" else -1
         minutes = sign * (int(offset[1:3]) * 60 + int(offset[3:5]))
         return moment.replace(tzinfo=timezone(timedelta(minutes=minutes))).astimezone(UTC)
-    return moment.replace(tzinfo=PARIS).astimezone(UTC)
+    return moment.replace(tzinfo=TIMEZONE).astimezone(UTC)
 
 
 def hl7_date(text: str) -> date | None:
@@ -64,7 +64,7 @@ def french_date(text: str) -> date | None:
         raise ValueError(text)
     day, month, year = (int(part) for part in match.groups())
     if year < 100:  # two-digit years: lab headers use them for recent dates only
-        year += 2000 if year <= datetime.now(PARIS).year % 100 else 1900
+        year += 2000 if year <= datetime.now(TIMEZONE).year % 100 else 1900
     return date(year, month, day)
 
 
@@ -72,7 +72,7 @@ def at_noon(day: date | None) -> datetime | None:
     """A date without a time (HPRIM Net), placed at noon Paris time so it never slips to another day."""
     if day is None:
         return None
-    return datetime(day.year, day.month, day.day, 12, tzinfo=PARIS).astimezone(UTC)
+    return datetime(day.year, day.month, day.day, 12, tzinfo=TIMEZONE).astimezone(UTC)
 
 
 SEXES = {"F": "female", "M": "male", "H": "male"}

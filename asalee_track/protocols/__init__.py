@@ -8,7 +8,7 @@ from .durations import Duration, add_duration, parse_duration
 from .errors import ProtocolError, ProtocolLoadError
 from .loader import ProtocolSet, check_file, check_paths, check_text, load_protocols, summary
 from .rules import Firing, evaluate
-from .schedule import DueItem, due_items
+from .schedule import TIMEZONE, DueItem, due_items
 from .schema import (
     CodedValue,
     Condition,
@@ -40,6 +40,7 @@ __all__ = [
     "ProtocolSet",
     "Reading",
     "Rule",
+    "TIMEZONE",
     "Target",
     "Text",
     "add_duration",

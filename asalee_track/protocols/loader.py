@@ -39,6 +39,7 @@ _ITEM_LISTS = {
     "education": "education topic",
     "delegated_acts": "delegated act",
     "instruments": "instrument",
+    "indicators": "indicator",
 }
 
 
@@ -366,6 +367,8 @@ class _Validator:
             self._reference(act.get("measure"), ("delegated_acts", index, "measure"), measure_ids)
         for index, item in self.items("instruments"):
             self._instrument(index, item, measure_ids, measures)
+        for index, item in self.items("indicators"):
+            self._indicator(index, item, measure_ids, measures)
         home_bp = self.data.get("home_bp")
         if isinstance(home_bp, dict):
             for key in ("sbp", "dbp"):
@@ -377,6 +380,29 @@ class _Validator:
                             f"home_bp.{key}: measure '{home_bp[key]}' is in {unit!r}; "
                             "a blood-pressure average needs 'mm[Hg]'",
                         )
+
+    def _indicator(
+        self, index: int, item: dict[str, Any], measure_ids: set[str], measures: Mapping[str, Measure]
+    ) -> None:
+        """Each measure exists, is numeric and has a target (a control rate needs one); several
+        measures need a label of their own."""
+        names = item.get("measures")
+        if not isinstance(names, list):
+            return
+        for position, name in enumerate(names):
+            loc: Loc = ("indicators", index, "measures", position)
+            if not self._reference(name, loc, measure_ids) or name not in measures:
+                continue
+            measure = measures[name]
+            if measure.kind == "coded":
+                self.report(loc, f"measure '{name}' is coded; a control rate needs a numeric value")
+            elif measure.target is None:
+                self.report(loc, f"measure '{name}' has no target; a control rate needs one")
+        if len(names) > 1 and "label" not in item:
+            self.report(
+                ("indicators", index, "measures"),
+                "several measures: give the indicator a label, e.g. {fr: Tension, en: Blood pressure}",
+            )
 
     def _instrument(
         self, index: int, item: dict[str, Any], measure_ids: set[str], measures: Mapping[str, Measure]

@@ -31,14 +31,16 @@ from .durations import Duration, add_duration, approximate_days, as_duration, sh
 from .schema import Obs, Protocol
 
 try:
-    PARIS: tzinfo = ZoneInfo("Europe/Paris")  # the practices' time zone: days are counted in it
+    # The practices' time zone, the one definition: days are counted in it, times are shown in it.
+    TIMEZONE: tzinfo = ZoneInfo("Europe/Paris")
 except ZoneInfoNotFoundError:  # pragma: no cover - no tz database: days counted in UTC
-    PARIS = UTC
+    TIMEZONE = UTC
+PARIS = TIMEZONE  # the name rule tests know it by
 
 
 def local_date(moment: datetime) -> date:
     """The calendar date of a clinical time in France."""
-    return moment.astimezone(PARIS).date()
+    return moment.astimezone(TIMEZONE).date()
 
 
 def compare_span(

@@ -538,6 +538,15 @@ class DelegatedAct(Model):
     requires: Text | None = None  # prerequisite shown to the nurse (training, GP's signed protocol…)
 
 
+class Indicator(Model):
+    """A control rate the dashboard charts month by month: the share of patients under care whose
+    latest value of each of ``measures`` (blood pressure: systolic and diastolic) meets its target.
+    The list of indicators is in clinical order: the first is the pathway's headline."""
+
+    measures: Annotated[list[Slug], Field(min_length=1, max_length=3)]
+    label: Text | None = None  # needed when there are several measures; else the measure's label
+
+
 # ---------------------------------------------------------------------------------------------------
 # Scored instruments (questionnaires) and home blood-pressure series
 
@@ -693,6 +702,7 @@ class Protocol(Model):
     delegated_acts: list[DelegatedAct] = Field(default_factory=list)
     instruments: list[Instrument] = Field(default_factory=list)
     home_bp: HomeBloodPressure | None = None
+    indicators: list[Indicator] = Field(default_factory=list)
 
     _by_id: dict[str, Measure] = PrivateAttr(default_factory=dict)
 

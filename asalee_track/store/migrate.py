@@ -17,11 +17,20 @@ def alembic_config() -> Config:
     return config
 
 
-def upgrade(engine: Engine) -> None:
+def upgrade(engine: Engine) -> list[str]:
+    """Apply the migrations the database lacks; each one applied, oldest first, as "0012: title"."""
     config = alembic_config()
+    scripts = ScriptDirectory.from_config(config)
     with engine.begin() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+        pending = list(scripts.iterate_revisions("head", current or "base"))
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+    return [f"{script.revision}: {_title(script.doc)}" for script in reversed(pending)]
+
+
+def _title(doc: str | None) -> str:
+    return (doc or "").strip().splitlines()[0].rstrip(".") if doc and doc.strip() else ""
 
 
 def is_current(engine: Engine) -> bool:

@@ -24,6 +24,7 @@ from asalee_track.care import audit, demo, followup
 from asalee_track.care.errors import Forbidden, NotFound
 from asalee_track.config import Settings, get_settings
 from asalee_track.fhir.bulk import ExportWorker
+from asalee_track.fhir.catalog import build_catalog
 from asalee_track.protocols import ProtocolSet, load_protocols
 from asalee_track.store import migrate
 from asalee_track.store.db import is_sqlite, make_engine, refresh_statistics, transaction
@@ -107,6 +108,7 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.protocols = protocols
+    build_catalog(settings.protocols_dir, protocols)  # FHIR routes and export worker read it, not the files
     # Labels and units for display; a measure shared by pathways (weight) is defined alike in each.
     app.state.measures = {m.id: m for p in reversed(protocols.all()) for m in p.measures}
     app.state.templates = make_templates(settings.templates_dir)
@@ -185,6 +187,8 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         request.state.locale = request.session.get("locale") or i18n.negotiate(
             request.headers.get("accept-language")
         )
+        # Set here, the request's language reaches everything the route calls, not only what renders.
+        i18n.set_locale(request.state.locale)
         if gate is None or request.method in SAFE_METHODS or request.url.path.startswith("/static/"):
             response = await call_next(request)
         else:

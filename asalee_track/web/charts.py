@@ -146,7 +146,7 @@ def trend_chart(
         clamped = min(max(value, low), high)
         return TOP + plot_h * (1 - (clamped - low) / (high - low))
 
-    day = date_formatter()
+    day = date_formatter(locale_name=locale)
     points = [
         Point(
             x_of(moment),
@@ -171,7 +171,7 @@ def trend_chart(
         # Right-aligned, a little short of the edge: clear of the latest point.
         label = Label(WIDTH - RIGHT - 10, label_y, target_text(measure, target, locale))
     y_ticks = [Tick(y_of(value), text) for value, text in zip(tick_values, tick_labels, strict=True)]
-    month = date_formatter("MMM y")
+    month = date_formatter("MMM y", locale)
     x_ticks = [Tick(x_of(moment), month(moment)) for moment in _date_ticks(series)]
     return Chart(chart_title(measure, locale), points, band, y_ticks, x_ticks, left, lines, label)
 

@@ -31,11 +31,15 @@ def make_templates(directory: Path) -> Jinja2Templates:
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(date=i18n.format_date, datetime=i18n.format_datetime, decimal=i18n.format_decimal)
     env.filters["unit"] = lambda code: display_unit(code, i18n.current_locale())
+    env.filters["day_time"] = i18n.format_day_time
     env.filters["duration"] = _duration
     env.filters["value"] = _value
     env.filters["in_protocol_order"] = _in_protocol_order
     env.filters["severity"] = _severity
-    env.globals.update(htmx=HTMX, locale=i18n.current_locale)
+    # A text that is a message of the catalog when the app wrote it ("Session corrected"), or the
+    # user's own words: translated if it is one, never read as a format string (``_()`` would be).
+    env.filters["translated"] = i18n.gettext
+    env.globals.update(htmx=HTMX, locale=i18n.current_locale, born=i18n.born)
     return Jinja2Templates(env=env)
 
 

@@ -45,7 +45,7 @@ def test_gp_reviews_the_chart_and_acknowledges_the_alert(
     expect(page.get_by_role("heading", name="Liste de travail")).to_be_visible()
     row = page.locator("table.worklist tr", has_text="GIRARD Josiane")
     expect(row).to_contain_text("HbA1c > 10 %")
-    row.get_by_role("link", name="GIRARD Josiane").click()
+    row.get_by_role("link", name="GIRARD Josiane", exact=True).click()
 
     chart = page.locator("#chart-diabete-type-2-hba1c svg")
     expect(chart.locator("circle.point")).to_have_count(5)

@@ -49,8 +49,12 @@ def test_nurse_enrols_in_heart_failure_and_sees_the_weight_gain_alert(
     page.get_by_role("link", name="← MOREAU Noël").click()
 
     log_weight(page, now - timedelta(minutes=10), "82,4")
-    page.get_by_label("Poids").blur()  # the per-field check answers on blur
-    expect(page.locator("#check-weight")).to_be_empty()
+    page.get_by_label("Poids").blur()  # the per-field check answers on blur, from the history
+    expect(page.locator("#check-weight")).to_have_text(
+        "⚠ déclenchera une alerte : Prise de poids ≥ 2 kg en 3 jours : "
+        "signe de décompensation, prévenir le médecin"
+    )
+    expect(page.locator("#last-weight")).to_contain_text("dernière valeur : 80,0 kg le ")
     page.get_by_label("Fréquence cardiaque").fill("300")
     page.get_by_label("Fréquence cardiaque").blur()
     expect(page.locator("#check-heart-rate")).to_contain_text("plage plausible")
@@ -66,3 +70,25 @@ def test_nurse_enrols_in_heart_failure_and_sees_the_weight_gain_alert(
     screenshot(page, "session-alert")
     page.get_by_role("link", name="← MOREAU Noël").click()
     expect(page.locator(".alerts")).to_contain_text("Alertes ouvertes")
+
+
+def test_printed_summary_prints_with_its_button_and_leaves_the_page_furniture_out(
+    page: Page, world, make_patient, enrol
+) -> None:
+    patient = enrol(make_patient(family_name="Imprime", ins=""), "insuffisance-cardiaque")
+    log_in(page, world.nurse.email)
+    page.goto(f"/patients/{patient.id}")
+    log_weight(page, datetime.now(UTC) - timedelta(hours=1), "70")
+    page.get_by_label("Saturation en oxygène").fill("88")
+    page.get_by_label("Saturation en oxygène").blur()
+    expect(page.locator("#check-spo2")).to_contain_text("déclenchera une alerte : SpO2 < 90 %")
+    page.get_by_role("button", name="Enregistrer la séance").click()
+    page.get_by_role("link", name="Compte rendu imprimable").click()
+    page.evaluate("() => { window.printed = 0; window.print = () => { window.printed += 1; }; }")
+    page.get_by_role("button", name="Imprimer").click()
+    assert page.evaluate("() => window.printed") == 1
+    page.emulate_media(media="print")
+    expect(page.get_by_role("button", name="Imprimer")).to_be_hidden()
+    expect(page.locator("header.top")).to_be_hidden()
+    expect(page.locator(".print-summary")).to_contain_text("Claire Infirmière")
+    expect(page.locator(".print-summary .alerts")).to_contain_text("SpO2 < 90 %")

@@ -1,11 +1,13 @@
 """The command line: demo data, backups of a live database, audit verification."""
 
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from asalee_track import PROJECT_ROOT
 from asalee_track.cli import app
 from asalee_track.config import get_settings
 
@@ -138,3 +140,29 @@ def test_practice_add_then_user_add_in_it(sqlite_home: Path) -> None:
     assert user.exit_code == 0, user.output
     refused = runner.invoke(app, ["practice", "add", "X", "--finess", "12"])
     assert refused.exit_code == 1 and "finess" in refused.output
+
+
+def test_db_upgrade_names_the_migrations_it_ran_then_says_already_up_to_date(sqlite_home: Path) -> None:
+    first = runner.invoke(app, ["db", "upgrade"])
+    assert first.exit_code == 0, first.output
+    assert "migration(s) applied:" in first.output
+    assert "  0001: Practices, users, memberships" in first.output
+    again = runner.invoke(app, ["db", "upgrade"])
+    assert again.exit_code == 0 and again.output.strip() == "database already up to date: nothing to do"
+
+
+def test_demo_says_what_it_is_doing_while_it_loads(sqlite_home: Path) -> None:
+    result = runner.invoke(app, ["demo", "--patients", "10"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("loading the demo practice (10 patients")
+    assert "  patients and their follow-up: 10/10" in lines
+    assert any(line.startswith("demo loaded in ") for line in lines)
+
+
+def test_make_run_serves_on_the_port_given() -> None:
+    plan = subprocess.run(
+        ["make", "-n", "run", "PORT=8080"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert "asalee-track serve --host 127.0.0.1 --port 8080" in plan
+    assert "serving on http://127.0.0.1:8080" in plan

@@ -52,6 +52,7 @@ ROUTES = {
     ("POST", "/patients/{patient_id}/intervals"): "gp",
     ("POST", "/patients/{patient_id}/snooze"): "clinical",
     ("GET", "/dashboard"): "any",
+    ("GET", "/dashboard/{protocol_id}/{key}/{category}"): "clinical",
     ("GET", "/reports/activity"): "any",
     ("GET", "/reports/activity.csv"): "any",
     ("GET", "/reports/cooperation"): "any",
@@ -76,6 +77,7 @@ ROUTES = {
     ("POST", "/account/logout-everywhere"): "any",
     ("POST", "/account/sessions/{user_session_id}/end"): "any",
     ("GET", "/admin/audit"): "admin",
+    ("GET", "/admin/audit.csv"): "admin",
     ("GET", "/admin/tokens"): "admin",
     ("POST", "/admin/tokens"): "admin",
     ("POST", "/admin/tokens/{token_id}/revoke"): "admin",
@@ -145,6 +147,9 @@ def ids(as_nurse, make_patient, enrol, db) -> dict[str, str]:  # type: ignore[no
         "result_id": db.exec(select(LabResult.id)).first(),
         "user_session_id": "999999",  # nobody's: ending one's own session would end the walk
         "client_id": "1",
+        "protocol_id": "diabete-type-2",
+        "key": "hba1c",
+        "category": "uncontrolled",
     }
 
 

@@ -4,7 +4,15 @@ from datetime import UTC, date, datetime, timedelta
 
 from bs4 import BeautifulSoup
 
+from asalee_track.i18n import TIMEZONE
 from tests.web.test_sessions import session_form
+
+
+def in_this_month(now: datetime, part: float) -> datetime:
+    """A moment of the practice's current month (Paris), ``part`` of the way from its start to now."""
+    local = now.astimezone(TIMEZONE)
+    start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return start + (local - start) * part
 
 
 def test_dashboard_counts_up_to_date_and_at_target_by_the_definitions(as_nurse, make_patient, enrol) -> None:
@@ -55,3 +63,18 @@ def test_activity_csv_opens_in_french_excel(as_gp, make_patient, enrol) -> None:
 def test_activity_page_is_printable(as_gp) -> None:
     page = as_gp.get("/reports/activity?start=2026-01-01&end=2026-06-30").text
     assert "Du 1 janvier 2026 au 30 juin 2026" in page
+
+
+def test_dashboard_and_activity_report_agree_on_nurse_time(as_gp, make_patient, enrol) -> None:
+    patient = enrol(make_patient(), "obesite", "diabete-type-2")
+    now = datetime.now(UTC)
+    for part in (0.2, 0.4, 0.6):  # three 25-minute sessions shared by two pathways: 12.5 min each
+        form = session_form(in_this_month(now, part), **{"m.weight": "100", "duration_minutes": "25"})
+        assert as_gp.post(f"/patients/{patient.id}/sessions", form).status_code == 200
+    card = BeautifulSoup(as_gp.get("/dashboard").text, "html.parser").select_one("#dashboard-diabete-type-2")
+    assert card.select_one(".sessions-month").text == "3 (38 min)"  # 37.5 rounded once, not 3 × 12
+    first = now.astimezone(TIMEZONE).date().replace(day=1).isoformat()
+    today = now.astimezone(TIMEZONE).date().isoformat()
+    report = BeautifulSoup(as_gp.get(f"/reports/activity?start={first}&end={today}").text, "html.parser")
+    cells = [td.text for td in report.select_one("tr.pathway-diabete-type-2").select("td")]
+    assert cells[2:4] == ["3", "38"]

@@ -85,3 +85,42 @@ def test_a_slow_upload_does_not_hold_up_other_requests(app) -> None:
                 slow.recv(1)  # the slow request is still waiting for its body: no answer yet
         finally:
             slow.close()
+
+
+def test_a_client_trickling_its_headers_is_cut_off_and_others_are_served(settings, engine) -> None:
+    """Slowloris: a header line now and then would keep a connection open for ever; past the header
+    timeout the server closes it, while a normal client is answered meanwhile."""
+    app = create_app(settings.model_copy(update={"header_timeout_seconds": 1.0}), engine, upgrade=False)
+    with serving(app) as base:
+        address = urlparse(base)
+        slow = socket.create_connection((address.hostname, address.port))
+        try:
+            slow.sendall(b"GET /login HTTP/1.1\r\nHost: x\r\n")
+            with urllib.request.urlopen(f"{base}/login", timeout=10) as page:
+                assert page.status == 200
+            slow.settimeout(0.3)
+            closed = False
+            for _ in range(10):  # one header line every 0.3 s: never a complete request
+                try:
+                    slow.sendall(b"X-Slow: 1\r\n")
+                    closed = slow.recv(1) == b""
+                except TimeoutError:
+                    continue
+                except OSError:
+                    closed = True
+                if closed:
+                    break
+            assert closed, "the connection trickling its headers was still open after 3 s"
+        finally:
+            slow.close()
+
+
+def test_a_request_whose_headers_arrive_in_time_is_answered(settings, engine) -> None:
+    app = create_app(settings.model_copy(update={"header_timeout_seconds": 1.0}), engine, upgrade=False)
+    with serving(app) as base:
+        address = urlparse(base)
+        with socket.create_connection((address.hostname, address.port)) as client:
+            client.sendall(b"GET /login HTTP/1.1\r\nHost: x\r\n")
+            client.sendall(b"Connection: close\r\n\r\n")
+            client.settimeout(10)
+            assert client.recv(12).startswith(b"HTTP/1.1 200")

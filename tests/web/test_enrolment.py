@@ -75,3 +75,21 @@ def test_another_practices_enrolment_cannot_be_changed(browser, world, make_pati
         browser.post(f"/enrolments/{enrolment_id}/status", {"action": "end", "reason": "x"}).status_code
         == 404
     )
+
+
+def test_the_gp_chosen_at_enrolment_shows_in_the_identity_block(as_nurse, make_patient, world) -> None:
+    patient = make_patient()  # the record itself names no referring GP
+    page = as_nurse.post(
+        f"/patients/{patient.id}/enrolments", enrol_form(referring_gp_id=str(world.gp.id))
+    ).text
+    identity = BeautifulSoup(page, "html.parser").select_one("#identity .referring-gp")
+    assert identity.text == "Dr Paul Médecin"
+
+
+def test_pausing_an_enrolment_and_holding_reminders_are_worded_apart(as_nurse, make_patient, enrol) -> None:
+    patient = enrol(make_patient(), "diabete-type-2")
+    record = BeautifulSoup(as_nurse.get(f"/patients/{patient.id}").text, "html.parser")
+    review = BeautifulSoup(as_nurse.get(f"/patients/{patient.id}/review").text, "html.parser")
+    assert record.select_one(".status-change button[value=pause]").text == "Mettre en pause"
+    assert review.select_one("#snooze h2").text == "Reporter les rappels"
+    assert review.select_one("#snooze button").text == "Reporter les rappels"

@@ -121,3 +121,11 @@ def test_old_mac_line_endings_are_read(as_nurse, db) -> None:
     response = upload(as_nurse, CSV.replace("\n", "\r").encode("cp1252"), mode="import")
     assert response.status_code == 200
     assert len(db.exec(select(Patient)).all()) == 2
+
+
+def test_preview_shows_birth_dates_in_french_and_the_sex_in_words(as_nurse) -> None:
+    rows = BeautifulSoup(upload(as_nurse, CSV.encode("utf-8")).text, "html.parser").select(
+        "table.preview tbody tr"
+    )
+    shown = [(row.select_one(".birth-date").text, row.select_one(".sex").text) for row in rows]
+    assert shown == [("1 juillet 1957", "Féminin"), ("12 mars 1949", "Masculin")]

@@ -107,3 +107,17 @@ def test_nurse_cannot_set_a_personal_target(as_nurse, make_patient, enrol) -> No
         f"/patients/{patient.id}/targets", {"measure_id": "hba1c", "max_value": "8", "reason": "x"}
     )
     assert response.status_code == 403
+
+
+def test_gp_starts_a_session_from_the_pathway_review(as_gp, make_patient, enrol) -> None:
+    patient = enrol(make_patient(), "insuffisance-cardiaque")
+    soup = BeautifulSoup(as_gp.get(f"/patients/{patient.id}/review").text, "html.parser")
+    link = soup.select_one(f".heading a[href='/patients/{patient.id}/sessions/new']")
+    assert link.text == "Nouvelle séance"
+    assert as_gp.get(link["href"]).status_code == 200
+
+
+def test_no_new_session_link_without_an_active_pathway(as_gp, make_patient) -> None:
+    patient = make_patient()
+    soup = BeautifulSoup(as_gp.get(f"/patients/{patient.id}/review").text, "html.parser")
+    assert soup.select_one(f"a[href='/patients/{patient.id}/sessions/new']") is None

@@ -181,3 +181,156 @@ def test_session_of_another_practice_is_not_found(browser, world, make_patient, 
     other.login(world.other_nurse.email)
     assert other.get(f"/sessions/{session.id}").status_code == 404
     assert other.post(f"/sessions/{session.id}/error", {"reason": "x"}).status_code == 404
+
+
+def check(browser, patient, measure_id: str, value: str, **more: str) -> BeautifulSoup:  # type: ignore[no-untyped-def]
+    """The on-blur check of one field, as htmx sends it."""
+    response = browser.post(
+        f"/patients/{patient.id}/sessions/check/{measure_id}",
+        {f"m.{measure_id}": value, **more},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    return BeautifulSoup(response.text, "html.parser")
+
+
+def test_form_shows_the_last_value_of_each_measure_and_its_date(as_nurse, make_patient, enrol) -> None:
+    patient = enrol(make_patient(), "diabete-type-2", start="2020-01-01")
+    march = datetime(2026, 3, 12, 10, 0, tzinfo=TIMEZONE)
+    as_nurse.post(
+        f"/patients/{patient.id}/sessions",
+        session_form(march, **{"m.hba1c": "58", "u.hba1c": "mmol/mol", "m.weight": "82,5"}),
+    )
+    soup = BeautifulSoup(as_nurse.get(f"/patients/{patient.id}/sessions/new").text, "html.parser")
+    assert soup.select_one("#last-hba1c").text == "dernière valeur : 7,5 % le 12 mars 2026"
+    assert soup.select_one("#last-weight").text == "dernière valeur : 82,5 kg le 12 mars 2026"
+    assert "last-hba1c" in soup.select_one("input[name='m.hba1c']")["aria-describedby"]
+    assert soup.select_one("#last-sbp") is None  # never measured
+
+
+def test_check_says_the_value_would_raise_an_alert_and_saves_nothing(
+    as_nurse, make_patient, enrol, db
+) -> None:
+    patient = enrol(make_patient(), "insuffisance-cardiaque")
+    soup = check(as_nurse, patient, "spo2", "88")
+    assert soup.select_one(".foreseen-alert").text.startswith("⚠ déclenchera une alerte : SpO2 < 90 %")
+    assert soup.select_one(".foreseen-target").text == "sous la cible"  # target ≥ 94 %
+    assert db.exec(select(Alert)).all() == [] and db.exec(select(Observation)).all() == []
+    assert db.exec(select(CareSession)).all() == []
+    calm = check(as_nurse, patient, "spo2", "96")
+    assert calm.select_one(".foreseen-alert") is None
+    assert calm.select_one(".foreseen-target").text == "à la cible"
+
+
+def test_check_weighs_the_value_against_the_history_and_the_session_time(
+    as_nurse, make_patient, enrol
+) -> None:
+    patient = enrol(make_patient(), "insuffisance-cardiaque")
+    now = datetime.now(UTC)
+    as_nurse.post(
+        f"/patients/{patient.id}/sessions", session_form(now - timedelta(days=2), **{"m.weight": "80"})
+    )
+    gain = check(as_nurse, patient, "weight", "82,4", started_at=local(now - timedelta(minutes=5)))
+    assert "Prise de poids ≥ 2 kg en 3 jours" in gain.select_one(".foreseen-alert").text
+    # The same weight typed for a session ten days later is no rapid gain.
+    later = check(as_nurse, patient, "weight", "82,4", started_at=local(now - timedelta(days=12)))
+    assert later.select_one(".foreseen-alert") is None
+
+
+def test_check_sees_the_alert_of_a_value_computed_from_the_typed_one(as_nurse, make_patient, enrol) -> None:
+    patient = enrol(make_patient(), "obesite")
+    as_nurse.post(
+        f"/patients/{patient.id}/sessions",
+        session_form(datetime.now(UTC) - timedelta(days=30), **{"m.height": "170", "m.weight": "100"}),
+    )
+    soup = check(as_nurse, patient, "weight", "120")  # BMI 41.5 with the height on record
+    assert "IMC ≥ 40" in soup.select_one(".foreseen-alert").text
+
+
+def test_check_says_when_the_alert_is_already_open(as_nurse, make_patient, enrol) -> None:
+    patient = enrol(make_patient(), "insuffisance-cardiaque")
+    as_nurse.post(f"/patients/{patient.id}/sessions", session_form(**{"m.spo2": "85"}))
+    soup = check(as_nurse, patient, "spo2", "87")
+    assert soup.select_one(".foreseen-alert").text.startswith("alerte déjà ouverte : SpO2 < 90 %")
+
+
+def test_check_uses_the_personal_target(browser, world, make_patient, enrol) -> None:
+    patient = enrol(make_patient(), "diabete-type-2")
+    browser.login(world.gp.email)
+    browser.post(
+        f"/patients/{patient.id}/targets", {"measure_id": "hba1c", "max_value": "8", "reason": "fragile"}
+    )
+    assert check(browser, patient, "hba1c", "7,4").select_one(".foreseen-target").text == "à la cible"
+    browser.login(world.nurse.email)
+    other = enrol(make_patient(family_name="Autre", ins=""), "diabete-type-2")
+    assert (
+        check(browser, other, "hba1c", "7,4").select_one(".foreseen-target").text == "au-dessus de la cible"
+    )
+
+
+def test_a_date_before_year_one_in_utc_is_refused_not_a_server_error(as_nurse, make_patient, enrol) -> None:
+    patient = enrol(make_patient(), "insuffisance-cardiaque")
+    refused = as_nurse.post(
+        f"/patients/{patient.id}/sessions", session_form(started_at="0001-01-01T00:00", **{"m.spo2": "95"})
+    )
+    assert refused.status_code == 422
+    assert BeautifulSoup(refused.text, "html.parser").select_one("#started_at-error").text == (
+        "Saisissez une date et une heure."
+    )
+    assert check(as_nurse, patient, "spo2", "88", started_at="0001-01-01T00:00").select_one(".foreseen-alert")
+
+
+def test_session_page_names_the_team_and_shows_targets_beside_values(
+    as_nurse, world, make_patient, enrol, db
+) -> None:
+    patient = enrol(make_patient(referring_gp_id=str(world.gp.id)), "insuffisance-cardiaque")
+    started = datetime(2026, 3, 12, 20, 18, tzinfo=TIMEZONE)
+    as_nurse.post(
+        f"/patients/{patient.id}/sessions",
+        session_form(started, **{"m.spo2": "88", "m.weight": "70", "m.heart-rate": "72"}),
+    )
+    session = db.exec(select(CareSession)).one()
+    for path in (f"/sessions/{session.id}", f"/sessions/{session.id}/print"):
+        soup = BeautifulSoup(as_nurse.get(path).text, "html.parser")
+        assert soup.select_one(".session-time").text == "12 mars 2026, 20:18"  # no seconds
+        assert soup.select_one(".session-nurse").text == "Claire Infirmière"
+        assert soup.select_one(".session-practice").text == "Cabinet des Lilas"
+        assert soup.select_one(".session-gp").text == "Dr Paul Médecin"
+        rows = soup.select("table.measures-table tbody tr")
+        assert [tr["class"][0] for tr in rows] == [
+            "obs-weight",
+            "obs-heart-rate",
+            "obs-spo2",
+        ]  # protocol order
+        spo2 = soup.select_one("tr.obs-spo2 td.target")
+        assert spo2.text.split() == ["≥", "94", "%", "hors", "cible"]
+        raised = soup.select_one("#raised-title").find_parent("section")
+        assert "SpO2 < 90 %" in raised.text
+
+
+def test_session_page_shows_the_personal_target_in_force(browser, world, make_patient, enrol, db) -> None:
+    patient = enrol(make_patient(), "diabete-type-2")
+    browser.login(world.gp.email)
+    browser.post(
+        f"/patients/{patient.id}/targets", {"measure_id": "hba1c", "max_value": "8", "reason": "fragile"}
+    )
+    browser.login(world.nurse.email)
+    browser.post(f"/patients/{patient.id}/sessions", session_form(**{"m.hba1c": "7,6"}))
+    session = db.exec(select(CareSession)).one()
+    cell = BeautifulSoup(browser.get(f"/sessions/{session.id}").text, "html.parser").select_one(
+        "tr.obs-hba1c td.target"
+    )
+    assert " ".join(cell.text.split()) == "≤ 8,0 % personnelle à la cible"
+
+
+def test_printed_summary_has_a_print_button_for_scripts_only(as_nurse, make_patient, enrol, db) -> None:
+    patient = enrol(make_patient(), "obesite")
+    as_nurse.post(f"/patients/{patient.id}/sessions", session_form(**{"m.weight": "100"}))
+    session = db.exec(select(CareSession)).one()
+    for path in (f"/sessions/{session.id}/print", f"/sessions/{session.id}"):
+        soup = BeautifulSoup(as_nurse.get(path).text, "html.parser")
+        button = soup.select_one("button[data-print]")
+        assert button.text == "Imprimer" and button.has_attr("hidden")  # shown by the script only
+        assert soup.select_one("script[src='/static/app.js']") is not None
+        assert not [s for s in soup.select("script") if s.string and s.string.strip()]  # CSP: no inline
+    assert as_nurse.get("/static/app.js").status_code == 200

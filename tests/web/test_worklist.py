@@ -126,3 +126,56 @@ def test_pages_follow_one_order_and_count_the_whole_list(
     assert names == ["Ancien", "Moyen", "Recent"]  # the oldest due date first
     assert first.total == second.total == 3 and first.counts["overdue"] == 3
     assert all(item.status == "overdue" for item in first.items)
+
+
+def why_cell(html: str, family_name: str):  # type: ignore[no-untyped-def]
+    soup = BeautifulSoup(html, "html.parser")
+    row = next(tr for tr in soup.select("table.worklist tbody tr") if family_name in tr.select_one("a").text)
+    return row, row.select_one("td.why")
+
+
+def test_why_shows_the_most_urgent_reason_and_counts_the_others(as_nurse, make_patient, enrol) -> None:
+    now = datetime.now(UTC)
+    patient = enrol(make_patient(family_name="Motifs", ins=""), "diabete-type-2", start="2020-01-01")
+    # A moderate alert first (low systolic pressure), a high one the next day (HbA1c above 10 %).
+    as_nurse.post(
+        f"/patients/{patient.id}/sessions", session_form(now - timedelta(days=2), **{"m.sbp": "85"})
+    )
+    as_nurse.post(
+        f"/patients/{patient.id}/sessions", session_form(now - timedelta(days=1), **{"m.hba1c": "11"})
+    )
+    _, why = why_cell(as_nurse.get("/worklist").text, "MOTIFS")
+    summary = why.select_one("details.why-more > summary")
+    first = summary.select_one(".why-alert").text
+    assert "HbA1c > 10 %" in first  # high severity before the moderate alert raised earlier
+    others = why.select("details.why-more .why-others > li")
+    assert len(others) >= 2  # the hypotension alert, and the measures due since 2020
+    assert summary.select_one(".why-count").text == f"+{len(others)} autres"
+    assert "PAS < 90" in others[0].text
+    kinds = ["alert" if li.select_one(".why-alert") else "due" for li in others]
+    assert "due" in kinds and kinds == sorted(kinds)  # every alert before what is due
+    waiting = [datetime.fromisoformat(time["datetime"]) for time in why.select(".why-others time")]
+    assert len(waiting) == kinds.count("due") and waiting == sorted(waiting)  # longest waiting first
+    assert len(why.select(".why-alert, .why-due")) == len(others) + 1  # each reason once
+
+
+def test_a_single_reason_is_shown_without_a_disclosure(as_nurse, make_patient, enrol) -> None:
+    today = datetime.now(UTC).date().isoformat()
+    patient = enrol(make_patient(family_name="Seul", ins=""), "diabete-type-2", start=today)
+    as_nurse.post(f"/patients/{patient.id}/sessions", session_form(**{"m.hba1c": "11"}))  # nothing due yet
+    _, why = why_cell(as_nurse.get("/worklist").text, "SEUL")
+    assert why.select_one("details") is None
+    assert [reason.text for reason in why.select(".why-alert, .why-due")] == [
+        "⚠ HbA1c > 10 % : avis rapide du médecin"
+    ]
+
+
+def test_each_row_links_to_a_new_session(as_nurse, make_patient, enrol) -> None:
+    overdue = (datetime.now(UTC) - timedelta(days=190)).date().isoformat()
+    patient = enrol(make_patient(family_name="Lien", ins=""), "obesite", start=overdue)
+    row, _ = why_cell(as_nurse.get("/worklist").text, "LIEN")
+    link = row.select_one("a.new-session")
+    assert link["href"] == f"/patients/{patient.id}/sessions/new"
+    assert link.text.startswith("Nouvelle séance")
+    form = BeautifulSoup(as_nurse.get(link["href"]).text, "html.parser")
+    assert form.select_one("form.session-form") is not None

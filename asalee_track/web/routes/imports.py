@@ -9,6 +9,7 @@ from starlette.datastructures import UploadFile
 
 from asalee_track import i18n
 from asalee_track.care import imports
+from asalee_track.care.patients import parse_date
 from asalee_track.web.deps import Clinician, DbSession
 from asalee_track.web.rendering import render, request_locale
 
@@ -78,6 +79,8 @@ async def import_patients(request: Request, db: DbSession, actor: Clinician) -> 
             "refusals": refusals,
             "error": None,
             "labels": [_t(entry.label) for entry in report.entries],
+            # Shown as the patient's record will show them: "1 juillet 1957", not the file's 01/07/1957.
+            "birth_dates": [parse_date(entry.values.get("birth_date", "")) for entry in report.entries],
             "content": base64.b64encode(data).decode(),
             "filename": filename,
         },

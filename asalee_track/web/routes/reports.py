@@ -8,9 +8,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from asalee_track import i18n
-from asalee_track.care import reports
+from asalee_track.care import control_trend, reports
 from asalee_track.care.patients import parse_date
 from asalee_track.care.session_form import KINDS
+from asalee_track.web.control_charts import CATEGORY_LABELS, control_chart
 from asalee_track.web.deps import CurrentActor, DbSession, Protocols
 from asalee_track.web.rendering import render, request_locale
 
@@ -19,8 +20,41 @@ router = APIRouter()
 
 @router.get("/dashboard")
 def dashboard(request: Request, db: DbSession, actor: CurrentActor, protocols: Protocols) -> Response:
-    figures = reports.dashboard(db, actor, protocols, datetime.now(UTC))
-    return render(request, "dashboard.html", {"figures": figures, "protocols": protocols})
+    now = datetime.now(UTC)
+    figures = reports.dashboard(db, actor, protocols, now)
+    locale = request_locale(request)
+    i18n.set_locale(locale)
+    trends = {
+        protocol_id: [(trend, control_chart(trend, trend.label.get(locale))) for trend in indicators]
+        for protocol_id, indicators in control_trend.control_trends(db, actor, protocols, now).items()
+    }
+    context = {"figures": figures, "protocols": protocols, "trends": trends, "categories": CATEGORY_LABELS}
+    return render(request, "dashboard.html", context)
+
+
+@router.get("/dashboard/{protocol_id}/{key}/{category}")
+def dashboard_group(
+    request: Request,
+    db: DbSession,
+    actor: CurrentActor,
+    protocols: Protocols,
+    protocol_id: str,
+    key: str,
+    category: str,
+) -> Response:
+    """The patients behind one number of the dashboard, one tap away from it."""
+    category = category.replace("-", "_")  # in the address as in the page's classes: no-recent-value
+    trend, patients = control_trend.group_patients(
+        db, actor, protocols, protocol_id, key, category, datetime.now(UTC)
+    )
+    context = {
+        "trend": trend,
+        "category": category,
+        "patients": patients,
+        "protocol": protocols[protocol_id],
+        "categories": CATEGORY_LABELS,
+    }
+    return render(request, "dashboard_group.html", context)
 
 
 def _period(start: str, end: str) -> tuple[date, date]:

@@ -57,6 +57,7 @@ def review_page(
             "errors": errors or {},
             "values": values or {},
             "snooze_reasons": followup.SNOOZE_REASONS,
+            "can_record": bool(active),  # a session needs an active pathway
         },
         status_code,
     )

@@ -1,13 +1,15 @@
 """Follow-up sessions: the form (with per-field checks), save, view, amend, entered-in-error, print."""
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
 
-from asalee_track.care import patients, sessions
+from asalee_track.care import measure_feedback, patients, session_summary, sessions
 from asalee_track.care.errors import Invalid, NotFound
 from asalee_track.care.session_form import (
     KINDS,
@@ -15,11 +17,13 @@ from asalee_track.care.session_form import (
     build_form,
     describe_conversion,
     measure_field,
+    parse_local_datetime,
     prefill,
     read_measure,
 )
 from asalee_track.i18n import TIMEZONE
-from asalee_track.protocols import InputRefused
+from asalee_track.protocols import InputRefused, Obs, ProtocolSet
+from asalee_track.store.tables import Patient
 from asalee_track.web.deps import Clinician, DbSession, Protocols
 from asalee_track.web.rendering import field_errors, render, request_locale
 
@@ -39,6 +43,7 @@ def _form(
     action: str,
     status_code: int = 200,
     amending: object = None,
+    last: Mapping[str, Obs] | None = None,
 ) -> Response:
     values.setdefault("idempotency_key", uuid.uuid4().hex)
     return render(
@@ -52,6 +57,7 @@ def _form(
             "action": action,
             "kinds": KINDS,
             "amending": amending,
+            "last": last or {},  # the patient's last values, shown beside a new session's fields
         },
         status_code,
     )
@@ -69,7 +75,8 @@ def new_session(
     patient = patients.get(db, actor, patient_id)
     sections = sessions.form_for(db, actor, protocols, patient.id)
     values = {"started_at": _now_local(), "duration_minutes": "45", "kind": "follow-up"}
-    return _form(request, patient, sections, values, {}, f"/patients/{patient.id}/sessions")
+    last = measure_feedback.last_values(db, actor, patient.id)
+    return _form(request, patient, sections, values, {}, f"/patients/{patient.id}/sessions", last=last)
 
 
 @router.post("/patients/{patient_id}/sessions")
@@ -90,6 +97,7 @@ async def save_session(
             field_errors(request, refused),
             f"/patients/{patient.id}/sessions",
             422,
+            last=measure_feedback.last_values(db, actor, patient.id),
         )
     return RedirectResponse(f"/sessions/{result.session.id}?saved=1", status_code=303)
 
@@ -104,7 +112,7 @@ async def check_field(
     if field is None:
         raise NotFound()
     text = typed.get(f"m.{measure_id}", "").strip()
-    message, ok = "", True
+    message, ok, foreseen = "", True, None
     if text:
         locale = request_locale(request)
         try:
@@ -112,8 +120,16 @@ async def check_field(
             message = describe_conversion(field.measure, reading, locale) or ""
         except InputRefused as refused:
             message, ok = refused.message(locale), False
+        else:
+            now = datetime.now(UTC)
+            when = min(parse_local_datetime(typed.get("started_at", "")) or now, now)
+            foreseen = measure_feedback.foresee(
+                db, actor, protocols, patient_id, field.measure, reading.value, when, now
+            )
     return render(
-        request, "fragments/field_check.html", {"name": f"m.{measure_id}", "message": message, "ok": ok}
+        request,
+        "fragments/field_check.html",
+        {"name": f"m.{measure_id}", "message": message, "ok": ok, "foreseen": foreseen},
     )
 
 
@@ -132,8 +148,21 @@ def show_session(
     return render(
         request,
         "sessions/detail.html",
-        {"patient": patient, "view": shown, "protocols": protocols, "saved": saved, "raised": raised},
+        {"saved": saved, **_summary(db, protocols, shown, patient), "raised": raised},
     )
+
+
+def _summary(
+    db: Session, protocols: ProtocolSet, shown: sessions.SessionView, patient: Patient
+) -> dict[str, object]:
+    """What the session page and its printed summary both show."""
+    return {
+        "patient": patient,
+        "view": shown,
+        "protocols": protocols,
+        "people": session_summary.people(db, shown.session, patient),
+        "targets": session_summary.targets_of(db, protocols, shown.session),
+    }
 
 
 @router.get("/sessions/{session_id}/print")
@@ -142,7 +171,10 @@ def print_session(
 ) -> Response:
     shown = sessions.view(db, actor, session_id)
     patient = patients.get(db, actor, shown.session.patient_id)
-    return render(request, "sessions/print.html", {"patient": patient, "view": shown, "protocols": protocols})
+    raised = sessions.alerts_of_session(db, actor, shown.session.id)
+    return render(
+        request, "sessions/print.html", {**_summary(db, protocols, shown, patient), "raised": raised}
+    )
 
 
 @router.get("/sessions/{session_id}/amend")
@@ -199,9 +231,7 @@ def entered_in_error(
             request,
             "sessions/detail.html",
             {
-                "patient": patient,
-                "view": shown,
-                "protocols": protocols,
+                **_summary(db, protocols, shown, patient),
                 "saved": False,
                 "raised": sessions.alerts_of_session(db, actor, session_id),
                 "errors": field_errors(request, refused),
