@@ -50,6 +50,7 @@ axe: $(AXE)
 
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # Two processes: the machines this runs on have two cores (each has a database of its own).
 test: install-test chromium axe lint

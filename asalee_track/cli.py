@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 
 from asalee_track.care import accounts, audit, demo
 from asalee_track.care.errors import Invalid, NotFound
@@ -33,7 +33,7 @@ app.add_typer(export_app, name="export")
 app.add_typer(labs_app, name="labs")
 
 
-def _engine():  # type: ignore[no-untyped-def]
+def _engine() -> Engine:
     return make_engine(get_settings().database_url)
 
 

@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.engine import Engine
 
 from asalee_track.care import lab_wording, labs
 from asalee_track.config import get_settings
-from asalee_track.protocols import load_protocols
+from asalee_track.protocols import ProtocolSet, load_protocols
 from asalee_track.store import migrate
 from asalee_track.store.db import make_engine, transaction
 from asalee_track.store.tables import Practice
@@ -38,7 +39,7 @@ def render(summary: labs.Summary) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _setup(practice_id: int):  # type: ignore[no-untyped-def]
+def _setup(practice_id: int) -> tuple[Engine, ProtocolSet]:
     settings = get_settings()
     engine = make_engine(settings.database_url)
     migrate.upgrade(engine)
@@ -71,7 +72,9 @@ def import_files(
         raise typer.Exit(1)
 
 
-def watch_once(engine, protocols, folder: Path, practice: int, seen: dict[Path, int]) -> int:  # type: ignore[no-untyped-def]
+def watch_once(
+    engine: Engine, protocols: ProtocolSet, folder: Path, practice: int, seen: dict[Path, int]
+) -> int:
     """One pass: files whose size has not changed since the previous pass are imported and moved."""
     moved = 0
     for sub in ("done", "refused"):

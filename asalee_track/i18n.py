@@ -79,7 +79,7 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 
 def pgettext(context: str, message: str) -> str:
-    return translations(current_locale()).pgettext(context, message)
+    return str(translations(current_locale()).pgettext(context, message))
 
 
 def born(sex: str | None, when: str) -> str:
@@ -99,9 +99,9 @@ def format_date(value: date | str | None, fmt: str = "medium") -> str:
         return ""
     if isinstance(value, str):  # an ISO date kept as text (a lab's patient identity)
         try:
-            value = date.fromisoformat(value)
+            value = date.fromisoformat(text := value)
         except ValueError:
-            return value
+            return text
     if isinstance(value, datetime):
         value = value.astimezone(TIMEZONE).date()
     return dates.format_date(value, format=fmt, locale=current_locale())
@@ -139,7 +139,7 @@ def format_day_time(value: datetime | None) -> str:
     locale = current_locale()
     day = dates.format_date(value.astimezone(TIMEZONE), format="medium", locale=locale)
     hour = dates.format_time(value, format="short", tzinfo=TIMEZONE, locale=locale)
-    return dates.get_datetime_format("medium", locale=locale).format(hour, day)
+    return str(dates.get_datetime_format("medium", locale=locale)).format(hour, day)
 
 
 def format_decimal(value: float | None, digits: int = 1) -> str:

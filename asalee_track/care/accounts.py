@@ -127,6 +127,7 @@ def create_user(
     )
     db.add(user)
     db.flush()
+    assert user.id is not None  # given by the flush
     for practice_id in practice_ids:
         db.add(Membership(user_id=user.id, practice_id=practice_id))
     db.flush()

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 ROLES = ("nurse", "gp", "admin")
+CLINICAL_ROLES = ("nurse", "gp")  # the care team: they see patients and record their care
 
 
 @dataclass(frozen=True)

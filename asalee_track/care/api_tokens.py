@@ -39,7 +39,7 @@ def create(db: Session, actor: Actor, name: str) -> tuple[ApiToken, str]:
     """A new token for the actor's practice: the row, and the clear token to show once."""
     _require_admin(actor)
     errors: dict[str, tuple[str, dict[str, object]]] = {}
-    name = check_text(errors, "name", name, 1000)
+    name = check_text(errors, "name", name, 1000) or ""
     if not name:
         raise Invalid(errors or {"name": (N_("Required."), {})})
     if len(name) > 100:

@@ -7,10 +7,10 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from asalee_track.care import accounts, audit
-from asalee_track.care.actor import Actor
+from asalee_track.care.actor import CLINICAL_ROLES, Actor
 from asalee_track.care.errors import Invalid, NotFound
 from asalee_track.care.inputs import check_text
-from asalee_track.care.patients import CLINICAL_ROLES, parse_date, scoped_patient
+from asalee_track.care.patients import parse_date, scoped_patient
 from asalee_track.i18n import N_
 from asalee_track.store.tables import Concertation, ConcertationItem, Patient
 from asalee_track.store.types import utcnow
@@ -136,7 +136,7 @@ def for_patient(db: Session, actor: Actor, patient_id: str) -> list[tuple[Concer
     """The patient's discussions, newest first, with the meeting's date."""
     patient = scoped_patient(db, actor, patient_id)
     rows = db.exec(
-        select(ConcertationItem, Concertation.held_on)
+        select(ConcertationItem, col(Concertation.held_on))
         .join(Concertation, col(Concertation.id) == ConcertationItem.concertation_id)
         .where(ConcertationItem.patient_id == patient.id)
         .order_by(col(Concertation.held_on).desc())

@@ -24,9 +24,8 @@ from datetime import date, datetime, time
 from sqlmodel import Session, col, select
 
 from asalee_track.care import audit, targets
-from asalee_track.care.actor import Actor
+from asalee_track.care.actor import CLINICAL_ROLES, ROLES, Actor
 from asalee_track.care.errors import Forbidden, NotFound
-from asalee_track.care.patients import CLINICAL_ROLES
 from asalee_track.care.standing import stands
 from asalee_track.i18n import TIMEZONE
 from asalee_track.protocols import ProtocolSet, add_duration, parse_duration
@@ -98,7 +97,7 @@ def control_trends(
     db: Session, actor: Actor, protocols: ProtocolSet, now: datetime, count: int = MONTHS
 ) -> dict[str, list[IndicatorTrend]]:
     """Per pathway, its indicators (in the protocol's clinical order), each month by month."""
-    if actor.role not in ("nurse", "gp", "admin"):
+    if actor.role not in ROLES:
         raise Forbidden()
     ends = month_ends(now, count)
     earliest = add_duration(ends[0][1], UNDER_CARE, sign=-1)
@@ -209,9 +208,9 @@ class _PracticeFacts:
         ).all():
             changes[enrolment_id].append((when, status))
         for enrolment_id, patient_id, protocol_id, start in db.exec(
-            select(Enrolment.id, Enrolment.patient_id, Enrolment.protocol_id, Enrolment.start_date).where(
-                Enrolment.practice_id == practice_id
-            )
+            select(
+                Enrolment.id, Enrolment.patient_id, Enrolment.protocol_id, col(Enrolment.start_date)
+            ).where(Enrolment.practice_id == practice_id)
         ).all():
             settled = add_duration(datetime.combine(start, time(0), tzinfo=TIMEZONE), SETTLING)
             self.enrolments[protocol_id].append(_Enrolled(patient_id, settled, changes.get(enrolment_id, [])))
@@ -250,6 +249,8 @@ class _PracticeFacts:
             )
             .order_by(col(Observation.effective_at))
         ).all():
+            if value is None:  # none is: the query keeps numbers only
+                continue
             times, numbers = self.values[(patient_id, measure_id)]
             times.append(when)
             numbers.append(value)

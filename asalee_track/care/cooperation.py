@@ -9,11 +9,12 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, TypeVar
 
 from sqlmodel import Session, col, func, select
 
 from asalee_track.care import targets
-from asalee_track.care.actor import Actor
+from asalee_track.care.actor import ROLES, Actor
 from asalee_track.care.errors import Forbidden
 from asalee_track.care.standing import session_stands, stands
 from asalee_track.i18n import N_, TIMEZONE
@@ -34,6 +35,11 @@ from asalee_track.store.tables import (
 SMOKER_CODES = ("449868002", "77176002")  # daily smoker, smoker (SNOMED CT, as the protocols code them)
 EX_SMOKER = "8517006"
 SCREENING_RULES = ("moca-positif", "mini-cog-positif")
+# A value that stands: when, its number, its code (one of the two is set). History: patient → measure →
+# its values, oldest first.
+Value = tuple[datetime, float | None, str | None]
+History = dict[str, dict[str, list[Value]]]
+_Dated = TypeVar("_Dated", bound=tuple[Any, ...])  # a tuple whose first item is a datetime
 ANNIVERSARY_WINDOW = timedelta(days=91)  # three months either side of the first anniversary
 ENROLMENT_WINDOW = timedelta(days=91)
 
@@ -170,7 +176,7 @@ def _as_utc(moment: datetime) -> datetime:
 
 
 def yearly(db: Session, actor: Actor, protocols: ProtocolSet, year: int) -> YearReport:
-    if actor.role not in ("nurse", "gp", "admin"):
+    if actor.role not in ROLES:
         raise Forbidden()
     builder = _Builder(db, actor.practice_id, protocols, year)
     return YearReport(year, [builder.pathway(p) for p in protocols.all()], builder.unlinked_events())
@@ -211,7 +217,7 @@ class _Builder:
             .subquery()
         )
         rows = self.db.exec(
-            select(
+            select(  # type: ignore[call-overload]  # sqlmodel types select() up to four columns
                 Enrolment.id, Enrolment.patient_id, Enrolment.start_date, Enrolment.status, ended.c.ended_at
             )
             .outerjoin(ended, ended.c.enrolment_id == Enrolment.id)
@@ -222,15 +228,15 @@ class _Builder:
             for row_id, patient_id, start, status, ended_at in rows
         ]
 
-    def _history(self, patient_ids: Iterable[str], measures: Iterable[str]) -> dict[str, dict[str, list]]:
+    def _history(self, patient_ids: Iterable[str], measures: Iterable[str]) -> History:
         """patient → measure → [(time, number, code)] oldest first: values that stand, typed in a session
         or received from a laboratory."""
         ids, wanted = list(patient_ids), list(measures)
-        found: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+        found: History = defaultdict(lambda: defaultdict(list))
         if not ids or not wanted:
             return found
         rows = self.db.exec(
-            select(
+            select(  # type: ignore[call-overload]  # sqlmodel types select() up to four columns
                 Observation.patient_id,
                 Observation.measure_id,
                 Observation.effective_at,
@@ -363,7 +369,9 @@ class _Builder:
 
     # -- clinical results ------------------------------------------------------------------------------
 
-    def _clinical(self, protocol: Protocol, figures: PathwayYear, in_force: list) -> None:
+    def _clinical(
+        self, protocol: Protocol, figures: PathwayYear, in_force: list[tuple[str, str, date, datetime | None]]
+    ) -> None:
         patients = {patient_id: start for _, patient_id, start, _ in in_force}
         measures = [
             m
@@ -382,15 +390,15 @@ class _Builder:
         if protocol.has_measure("moca") or protocol.has_measure("mini-cog"):
             self._cognitive(protocol, figures, patients, history)
 
-    def _in_year(self, values: list) -> list:
+    def _in_year(self, values: list[_Dated]) -> list[_Dated]:
         return [v for v in values if self.low <= v[0] < self.high]
 
     def _hba1c(
-        self, protocol: Protocol, figures: PathwayYear, patients: dict[str, date], history: dict
+        self, protocol: Protocol, figures: PathwayYear, patients: dict[str, date], history: History
     ) -> None:
         low = middle = high = 0
         for patient_id in patients:
-            values = self._in_year(history[patient_id]["hba1c"])
+            values = self._in_year(_numbers(history[patient_id]["hba1c"]))
             if not values:
                 continue
             latest = values[-1][1]
@@ -409,7 +417,9 @@ class _Builder:
             if not self.first_day <= anniversary <= self.last_day:
                 continue
             moment = datetime.combine(anniversary, time(12), tzinfo=TIMEZONE)
-            near = [v for v in history[patient_id]["hba1c"] if abs(v[0] - moment) <= ANNIVERSARY_WINDOW]
+            near = [
+                v for v in _numbers(history[patient_id]["hba1c"]) if abs(v[0] - moment) <= ANNIVERSARY_WINDOW
+            ]
             target = targets.effective(measure, personal.get(patient_id, {}))
             if not near or target is None:
                 continue
@@ -418,7 +428,7 @@ class _Builder:
             at_target += targets.meets(nearest[1], target)
         figures.hba1c_anniversary = (at_target, evaluated)
 
-    def _blood_pressure(self, figures: PathwayYear, patients: dict[str, date], history: dict) -> None:
+    def _blood_pressure(self, figures: PathwayYear, patients: dict[str, date], history: History) -> None:
         at_enrolment = after = population = 0
         for patient_id, start in patients.items():
             pairs = _pairs(history[patient_id]["sbp"], history[patient_id]["dbp"])
@@ -433,7 +443,7 @@ class _Builder:
         figures.bp_high_at_enrolment = (at_enrolment, population)
         figures.bp_high_after = (after, population)
 
-    def _smoking(self, figures: PathwayYear, patients: dict[str, date], history: dict) -> None:
+    def _smoking(self, figures: PathwayYear, patients: dict[str, date], history: History) -> None:
         smokers = quit = 0
         for patient_id in patients:
             statuses = [v for v in history[patient_id]["smoking"] if v[0] < self.high]
@@ -444,7 +454,7 @@ class _Builder:
         figures.smoking_cessation = (quit, smokers)
 
     def _spirometry(
-        self, protocol: Protocol, figures: PathwayYear, patients: dict[str, date], history: dict
+        self, protocol: Protocol, figures: PathwayYear, patients: dict[str, date], history: History
     ) -> None:
         figures.spirometry_acts = sum(
             count
@@ -453,14 +463,14 @@ class _Builder:
         )
         measured = obstructed = 0
         for patient_id in patients:
-            values = self._in_year(history[patient_id]["fev1-fvc"])
+            values = self._in_year(_numbers(history[patient_id]["fev1-fvc"]))
             if values:
                 measured += 1
                 obstructed += values[-1][1] < 70
         figures.spirometry_patients = (obstructed, measured)
 
     def _cognitive(
-        self, protocol: Protocol, figures: PathwayYear, patients: dict[str, date], history: dict
+        self, protocol: Protocol, figures: PathwayYear, patients: dict[str, date], history: History
     ) -> None:
         screened = {
             p for p in patients if self._in_year(history[p]["moca"]) or self._in_year(history[p]["mini-cog"])
@@ -489,10 +499,15 @@ def _anniversary(start: date) -> date:
         return start.replace(year=start.year + 1, day=28)
 
 
-def _pairs(systolic: list, diastolic: list) -> list[tuple[datetime, float, float]]:
+def _pairs(systolic: list[Value], diastolic: list[Value]) -> list[tuple[datetime, float, float]]:
     """Office readings taken together (same time): systolic and diastolic of one measurement."""
-    by_time = {when: number for when, number, _ in diastolic}
-    return [(when, number, by_time[when]) for when, number, _ in systolic if when in by_time]
+    by_time = dict(_numbers(diastolic))
+    return [(when, number, by_time[when]) for when, number in _numbers(systolic) if when in by_time]
+
+
+def _numbers(values: list[Value]) -> list[tuple[datetime, float]]:
+    """The values that carry a number (every value of a quantity measure does)."""
+    return [(when, number) for when, number, _ in values if number is not None]
 
 
 def _high(pair: tuple[datetime, float, float]) -> bool:

@@ -12,10 +12,10 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from asalee_track.care import audit
-from asalee_track.care.actor import Actor
+from asalee_track.care.actor import CLINICAL_ROLES, Actor
 from asalee_track.care.errors import Forbidden, Invalid, NotFound
 from asalee_track.care.inputs import has_hidden_characters
-from asalee_track.care.patients import CLINICAL_ROLES, parse_date, scoped_patient
+from asalee_track.care.patients import parse_date, scoped_patient
 from asalee_track.i18n import N_
 from asalee_track.store.tables import EducationPlan, GoalReview, PatientGoal
 from asalee_track.store.types import utcnow
@@ -59,13 +59,13 @@ def plan(db: Session, actor: Actor, patient_id: str) -> PlanView:
         db.exec(
             select(EducationPlan)
             .where(EducationPlan.patient_id == patient.id)
-            .order_by(EducationPlan.version)
+            .order_by(col(EducationPlan.version))
         ).all()
     )
     goals = db.exec(
         select(PatientGoal)
         .where(PatientGoal.patient_id == patient.id)
-        .order_by(PatientGoal.set_on, PatientGoal.created_at)
+        .order_by(col(PatientGoal.set_on), col(PatientGoal.created_at))
     ).all()
     views = [
         GoalView(
@@ -102,7 +102,9 @@ def record_plan(db: Session, actor: Actor, patient_id: str, raw: Mapping[str, st
         practice_id=actor.practice_id,
         version=(latest or 0) + 1,
         recorded_by=actor.user_id,
-        **values,
+        needs=values["needs"],
+        resources=values["resources"],
+        limits=values["limits"],
     )
     db.add(row)
     db.flush()

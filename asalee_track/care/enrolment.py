@@ -8,10 +8,10 @@ from sqlmodel import Session, col, select
 
 from asalee_track import i18n
 from asalee_track.care import audit, followup
-from asalee_track.care.actor import Actor
+from asalee_track.care.actor import CLINICAL_ROLES, Actor
 from asalee_track.care.errors import Forbidden, Invalid, NotFound
 from asalee_track.care.inputs import check_text
-from asalee_track.care.patients import CLINICAL_ROLES, find_gp, parse_date, scoped_patient
+from asalee_track.care.patients import find_gp, parse_date, scoped_patient
 from asalee_track.i18n import N_
 from asalee_track.protocols import ProtocolSet
 from asalee_track.store.tables import Enrolment, EnrolmentStatusChange
@@ -178,7 +178,7 @@ def for_patient(db: Session, actor: Actor, patient_id: str) -> list[EnrolmentVie
     """The patient's enrolments, active first, each with its history (newest change first)."""
     patient = scoped_patient(db, actor, patient_id)
     enrolments = db.exec(
-        select(Enrolment).where(Enrolment.patient_id == patient.id).order_by(Enrolment.start_date)
+        select(Enrolment).where(Enrolment.patient_id == patient.id).order_by(col(Enrolment.start_date))
     ).all()
     changes = db.exec(
         select(EnrolmentStatusChange)

@@ -11,19 +11,19 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Integer, String, case, column, delete, func, text
+from sqlalchemy import Integer, String, bindparam, case, column, delete, func, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from asalee_track.care import audit, intervals
-from asalee_track.care.actor import Actor
+from asalee_track.care.actor import CLINICAL_ROLES, Actor
 from asalee_track.care.errors import Invalid
 from asalee_track.care.inputs import check_text, parse_int
-from asalee_track.care.patients import CLINICAL_ROLES, scoped_patient
+from asalee_track.care.patients import scoped_patient
 from asalee_track.care.standing import stands
 from asalee_track.i18n import N_
-from asalee_track.protocols import DueItem, Duration, Obs, ProtocolSet, due_items
+from asalee_track.protocols import DueItem, Duration, Obs, Protocol, ProtocolSet, due_items
 from asalee_track.protocols.schema import SEVERITIES
 from asalee_track.store.db import transaction
 from asalee_track.store.tables import (
@@ -47,7 +47,7 @@ STATUS_RANK = {"overdue": 0, "due": 1, "lost": 2, "ok": 3}
 
 def refresh_latest(db: Session, patient_id: str, practice_id: int) -> None:
     """Rebuild the patient's rows of the derived `measure_latest` from the values that stand."""
-    db.exec(delete(MeasureLatest).where(col(MeasureLatest.patient_id) == patient_id))  # type: ignore[call-overload]
+    db.exec(delete(MeasureLatest).where(col(MeasureLatest.patient_id) == patient_id))
     rows = db.exec(
         select(Observation.measure_id, func.max(Observation.effective_at))
         .outerjoin(CareSession, col(CareSession.id) == Observation.session_id)
@@ -75,7 +75,7 @@ def refresh(db: Session, protocols: ProtocolSet, patient_id: str, practice_id: i
 def refresh_schedule(db: Session, protocols: ProtocolSet, patient_id: str, practice_id: int) -> None:
     """When each scheduled measure of the patient's active pathways falls due, overdue, lost.
     Time-independent (a snooze is stored by its end date), so it stays right as days pass."""
-    db.exec(delete(MeasureDue).where(col(MeasureDue.patient_id) == patient_id))  # type: ignore[call-overload]
+    db.exec(delete(MeasureDue).where(col(MeasureDue.patient_id) == patient_id))
     latest = {
         row.measure_id: row.last_at
         for row in db.exec(select(MeasureLatest).where(MeasureLatest.patient_id == patient_id)).all()
@@ -84,7 +84,7 @@ def refresh_schedule(db: Session, protocols: ProtocolSet, patient_id: str, pract
         select(func.max(ReminderSnooze.until)).where(ReminderSnooze.patient_id == patient_id)
     ).one()
     enrolments = db.exec(
-        select(Enrolment.protocol_id, Enrolment.start_date).where(
+        select(Enrolment.protocol_id, col(Enrolment.start_date)).where(
             Enrolment.patient_id == patient_id, Enrolment.status == "active"
         )
     ).all()
@@ -155,20 +155,20 @@ def rebuild_schedules(engine: Engine, protocols: ProtocolSet, batch: int = 200) 
     return len(followed)
 
 
-def latest_times(db: Session, practice_id: int) -> dict[str, dict[str, datetime]]:
-    """When each measure was last taken, for every patient of the practice.
+# Columns only, on the session's connection: tens of thousands of rows, no ORM object built for them.
+# The column type reads times back in UTC on both SQLite (ISO text) and PostgreSQL.
+_LATEST_TIMES = (
+    text("SELECT patient_id, measure_id, last_at FROM measure_latest WHERE practice_id = :practice")
+    .bindparams(bindparam("practice", type_=Integer))
+    .columns(column("patient_id", String), column("measure_id", String), column("last_at", UTCDateTime))
+)
 
-    Read through the driver directly: tens of thousands of rows, where the ORM's per-value processing
-    costs more than the query (SQLite hands back ISO text, PostgreSQL datetimes)."""
+
+def latest_times(db: Session, practice_id: int) -> dict[str, dict[str, datetime]]:
+    """When each measure was last taken, for every patient of the practice."""
     latest: dict[str, dict[str, datetime]] = defaultdict(dict)
-    rows = db.connection().exec_driver_sql(
-        "SELECT patient_id, measure_id, last_at FROM measure_latest WHERE practice_id = "
-        + ("?" if db.get_bind().dialect.paramstyle == "qmark" else "%s"),
-        (practice_id,),
-    )
-    for patient_id, measure_id, last_at in rows:
-        when = datetime.fromisoformat(last_at) if isinstance(last_at, str) else last_at
-        latest[patient_id][measure_id] = when if when.tzinfo else when.replace(tzinfo=UTC)
+    for patient_id, measure_id, last_at in db.connection().execute(_LATEST_TIMES, {"practice": practice_id}):
+        latest[patient_id][measure_id] = last_at
     return latest
 
 
@@ -256,10 +256,10 @@ def due_for_patient(
 
 
 def due_from_latest(
-    protocol,
+    protocol: Protocol,
     latest: dict[str, datetime],
     since: date,
-    now: datetime,  # type: ignore[no-untyped-def]
+    now: datetime,
     snoozed: date | None,
     personal: dict[str, Duration] | None = None,
 ) -> list[DueItem]:

@@ -22,7 +22,7 @@ from typing import Protocol
 from sqlmodel import Session
 
 from asalee_track.care import audit, patients
-from asalee_track.care.actor import Actor
+from asalee_track.care.actor import CLINICAL_ROLES, Actor
 from asalee_track.care.errors import Forbidden, Invalid
 from asalee_track.care.identity import nir_is_valid, normalise_nir
 from asalee_track.i18n import N_
@@ -63,7 +63,7 @@ _RECOVERED = {
 
 
 def _clinical(actor: Actor) -> None:
-    if actor.role not in patients.CLINICAL_ROLES:
+    if actor.role not in CLINICAL_ROLES:
         raise Forbidden()
 
 

@@ -8,6 +8,7 @@ import csv
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 from sqlmodel import Session, select
@@ -151,12 +152,16 @@ def read_fhir_bundle(data: bytes) -> list[Entry]:
     return entries
 
 
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _patient_values(resource: Mapping[str, object]) -> dict[str, str]:
-    names = resource.get("name") if isinstance(resource.get("name"), list) else []
+    names = _list(resource.get("name"))
     official = next((n for n in names if isinstance(n, dict) and n.get("use") == "official"), None)
-    name = official or (names[0] if names and isinstance(names[0], dict) else {})
-    given = name.get("given") if isinstance(name.get("given"), list) else []
-    identifiers = resource.get("identifier") if isinstance(resource.get("identifier"), list) else []
+    name: dict[str, Any] = official or (names[0] if names and isinstance(names[0], dict) else {})
+    given = _list(name.get("given"))
+    identifiers = _list(resource.get("identifier"))
     ins = next(
         (
             str(i.get("value", ""))
@@ -165,7 +170,7 @@ def _patient_values(resource: Mapping[str, object]) -> dict[str, str]:
         ),
         "",
     )
-    telecom = resource.get("telecom") if isinstance(resource.get("telecom"), list) else []
+    telecom = _list(resource.get("telecom"))
     phone = next(
         (str(t.get("value", "")) for t in telecom if isinstance(t, dict) and t.get("system") == "phone"), ""
     )

@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from asalee_track import i18n
 from asalee_track.care import audit, enrolment, followup
@@ -15,8 +16,8 @@ from asalee_track.care.errors import Forbidden, Invalid
 from asalee_track.care.patients import scoped_patient
 from asalee_track.i18n import N_
 from asalee_track.protocols import Duration, Measure, ProtocolSet, parse_duration
+from asalee_track.protocols.durations import DurationError, approximate_days, in_range
 from asalee_track.protocols.rules import format_duration
-from asalee_track.protocols.schedule import DurationError, approximate_days, in_range
 from asalee_track.store.tables import PersonalInterval
 from asalee_track.store.types import utcnow
 
@@ -143,7 +144,7 @@ def set_interval(
     return row
 
 
-def _current_query(patient_id: str):  # type: ignore[no-untyped-def]
+def _current_query(patient_id: str) -> SelectOfScalar[PersonalInterval]:
     return select(PersonalInterval).where(
         PersonalInterval.patient_id == patient_id, col(PersonalInterval.ended_at).is_(None)
     )

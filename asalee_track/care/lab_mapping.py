@@ -121,8 +121,9 @@ def unmapped(db: Session, actor: Actor) -> list[tuple[str | None, str | None, st
         )
     ).all()
     counted: dict[tuple[str | None, str | None, str, str | None], int] = {}
-    for row in rows:
-        counted[tuple(row)] = counted.get(tuple(row), 0) + 1  # type: ignore[index]
+    for loinc, code, label, unit_text in rows:
+        key = (loinc, code, label, unit_text)
+        counted[key] = counted.get(key, 0) + 1
     return [(*key, count) for key, count in sorted(counted.items(), key=lambda item: item[0][2])]
 
 

@@ -3,6 +3,7 @@ by every strict trait, or nobody (the nurse decides in the review queue)."""
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -24,7 +25,7 @@ def ins_is_qualified(patient: Patient) -> bool:
     return patient.ins is not None and patient.identity_status == "qualifiee"
 
 
-def match(db: Session, practice_id: int, identity: dict) -> Match:
+def match(db: Session, practice_id: int, identity: dict[str, Any]) -> Match:
     ins = (identity.get("ins") or "").upper()
     if ins and nir_is_valid(ins):
         holders = db.exec(select(Patient).where(Patient.practice_id == practice_id, Patient.ins == ins)).all()
@@ -37,7 +38,7 @@ def match(db: Session, practice_id: int, identity: dict) -> Match:
     return _by_traits(db, practice_id, identity)
 
 
-def _by_traits(db: Session, practice_id: int, identity: dict) -> Match:
+def _by_traits(db: Session, practice_id: int, identity: dict[str, Any]) -> Match:
     born = identity.get("birth_date")
     sex = identity.get("sex")
     names = {fold(name) for name in (identity.get("birth_name"), identity.get("used_name")) if name}
@@ -71,6 +72,6 @@ def _given_matches(stored: str, given: str) -> bool:
     return folded == given or folded.split()[: len(given.split())] == given.split()
 
 
-def _traits_conflict(patient: Patient, identity: dict) -> bool:
+def _traits_conflict(patient: Patient, identity: dict[str, Any]) -> bool:
     born, sex = identity.get("birth_date"), identity.get("sex")
     return bool((born and patient.birth_date.isoformat() != born) or (sex and patient.sex != sex))

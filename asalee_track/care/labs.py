@@ -16,10 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from asalee_track.care import audit, enrolment, followup, lab_mapping, lab_matching, sessions
-from asalee_track.care.actor import Actor
+from asalee_track.care.actor import CLINICAL_ROLES, Actor
 from asalee_track.care.errors import Forbidden, Invalid, NotFound
 from asalee_track.care.inputs import check_text
-from asalee_track.care.patients import CLINICAL_ROLES, scoped_patient
+from asalee_track.care.patients import scoped_patient
 from asalee_track.care.standing import value_stands
 from asalee_track.i18n import N_
 from asalee_track.labs import LabFile, parse, read_value
@@ -267,6 +267,7 @@ def _reading(measure: Any, ucum: str | None, row: LabResult) -> tuple[Any, tuple
 
 
 def _record(db: Session, row: LabResult, measure: Any, reading: Any) -> None:
+    assert row.patient_id is not None and row.specimen_at is not None  # checked by the caller
     earlier = db.exec(
         select(Observation)
         .join(LabResult, col(LabResult.id) == Observation.lab_result_id)
@@ -287,14 +288,14 @@ def _record(db: Session, row: LabResult, measure: Any, reading: Any) -> None:
     db.flush()  # the row must exist before an observation points at it
     observation = Observation(
         lab_result_id=row.id,
-        patient_id=row.patient_id,  # type: ignore[arg-type]
+        patient_id=row.patient_id,
         measure_id=measure.id,
         loinc=measure.loinc,
         value_num=float(reading.value),
         unit=reading.unit,
         original_value=row.value_text,
         original_unit=reading.original_unit,
-        effective_at=_aware(row.specimen_at),  # type: ignore[arg-type]
+        effective_at=_aware(row.specimen_at),
         status="amended" if earlier is not None else "final",
     )
     db.add(observation)
@@ -329,7 +330,7 @@ def _refresh(
 
 def summary_of(db: Session, report: LabReport) -> Summary:
     rows = db.exec(
-        select(LabResult).where(LabResult.lab_report_id == report.id).order_by(LabResult.line)
+        select(LabResult).where(LabResult.lab_report_id == report.id).order_by(col(LabResult.line))
     ).all()
     names = _names(db, {row.patient_id for row in rows if row.patient_id})
     lines = [
@@ -371,7 +372,7 @@ def _names(db: Session, ids: set[str]) -> dict[str, str]:
     }
 
 
-def _written(identity: dict) -> str:
+def _written(identity: dict[str, Any]) -> str:
     """The patient as the lab wrote them, for a result nobody is matched to yet."""
     name = " ".join(part for part in (identity.get("birth_name"), identity.get("given")) if part)
     return f"{name} ({identity['birth_date']})" if identity.get("birth_date") else name
@@ -417,7 +418,7 @@ def queue(db: Session, actor: Actor) -> list[LabResult]:
         db.exec(
             select(LabResult)
             .where(LabResult.practice_id == actor.practice_id, col(LabResult.status).in_(REVIEW))
-            .order_by(LabResult.specimen_at, LabResult.line)
+            .order_by(col(LabResult.specimen_at), col(LabResult.line))
         ).all()
     )
     audit.record(db, actor, "read", "LabResult", detail=f"review queue: {len(found)} results")
@@ -529,7 +530,7 @@ def patient_results(db: Session, actor: Actor, patient_id: str) -> list[tuple[La
             select(LabResult, Observation)
             .join(Observation, col(Observation.lab_result_id) == LabResult.id)
             .where(Observation.patient_id == patient.id)
-            .order_by(col(Observation.effective_at).desc(), LabResult.line)
+            .order_by(col(Observation.effective_at).desc(), col(LabResult.line))
         ).all()
     )
 

@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import ColumnElement, delete
 from sqlmodel import Session, col, func, select
 
 from asalee_track.store.tables import LoginAttempt
@@ -36,11 +36,12 @@ def _wait(counted: tuple[int, datetime | None], allowance: int, now: datetime, w
     failures, last = counted
     if failures < allowance or last is None:
         return 0.0
-    delay = min(FIRST_DELAY * 2 ** (failures - allowance), window)
+    doubling: int = 2 ** (failures - allowance)
+    delay = min(FIRST_DELAY * doubling, window)
     return max(0.0, (last + delay - now).total_seconds())
 
 
-def _count(db: Session, since: datetime, *conditions: object) -> tuple[int, datetime | None]:
+def _count(db: Session, since: datetime, *conditions: ColumnElement[bool]) -> tuple[int, datetime | None]:
     row = db.exec(
         select(func.count(), func.max(LoginAttempt.at)).where(col(LoginAttempt.at) >= since, *conditions)
     ).one()
@@ -57,20 +58,23 @@ def retry_after(db: Session, policy: Policy, email: str, client: str, known_devi
     now = utcnow()
     since = now - policy.window
     counts = [
-        (policy.per_account_and_client, (LoginAttempt.email == email, LoginAttempt.client == client)),
-        (policy.per_client, (LoginAttempt.client == client,)),
+        (
+            policy.per_account_and_client,
+            (col(LoginAttempt.email) == email, col(LoginAttempt.client) == client),
+        ),
+        (policy.per_client, (col(LoginAttempt.client) == client,)),
     ]
     if not known_device:
-        counts.append((policy.per_account, (LoginAttempt.email == email,)))
+        counts.append((policy.per_account, (col(LoginAttempt.email) == email,)))
     waits = [_wait(_count(db, since, *where), allowance, now, policy.window) for allowance, where in counts]
     return math.ceil(max(waits))
 
 
 def record_failure(db: Session, policy: Policy, email: str, client: str) -> None:
-    db.exec(delete(LoginAttempt).where(col(LoginAttempt.at) < utcnow() - policy.window))  # type: ignore[call-overload]
+    db.exec(delete(LoginAttempt).where(col(LoginAttempt.at) < utcnow() - policy.window))
     db.add(LoginAttempt(email=email[:254], client=client[:64]))
 
 
 def forget(db: Session, email: str) -> None:
     """A successful login clears the account's failures."""
-    db.exec(delete(LoginAttempt).where(col(LoginAttempt.email) == email))  # type: ignore[call-overload]
+    db.exec(delete(LoginAttempt).where(col(LoginAttempt.email) == email))

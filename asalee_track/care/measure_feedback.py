@@ -8,9 +8,9 @@ the form's page has already opened (and audited) the record.
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from asalee_track.care import sessions, targets
 from asalee_track.care.actor import Actor
@@ -54,9 +54,9 @@ def foresee(
     patient = scoped_patient(db, actor, patient_id)
     history = sessions.current_history(db, patient.id)
     personal = targets.current(db, patient.id)
-    starts = dict(
+    starts: dict[str, date] = dict(
         db.exec(
-            select(Enrolment.protocol_id, Enrolment.start_date).where(
+            select(Enrolment.protocol_id, col(Enrolment.start_date)).where(
                 Enrolment.patient_id == patient.id, Enrolment.status == "active"
             )
         ).all()

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, func, or_, select
 
 from asalee_track import i18n
 from asalee_track.care import audit
-from asalee_track.care.actor import Actor
+from asalee_track.care.actor import CLINICAL_ROLES, Actor
 from asalee_track.care.errors import Forbidden, Invalid, NotFound
 from asalee_track.care.identity import fold, nir_is_valid, normalise_nir
 from asalee_track.care.inputs import HIDDEN_CHARACTERS, has_hidden_characters, parse_int
@@ -18,7 +18,6 @@ from asalee_track.i18n import N_
 from asalee_track.store.tables import Membership, Patient, PatientRevision, User
 from asalee_track.store.types import utcnow
 
-CLINICAL_ROLES = ("nurse", "gp")
 SEXES = ("female", "male", "other", "unknown")
 EDITABLE = (
     "family_name",
@@ -292,7 +291,9 @@ def search(db: Session, actor: Actor, text: str, offset: int = 0, limit: int = 2
     else:
         query = query.where(*name_matches(text))
     total = db.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = db.exec(query.order_by(Patient.search_key, Patient.birth_date).offset(offset).limit(limit)).all()
+    rows = db.exec(
+        query.order_by(col(Patient.search_key), col(Patient.birth_date)).offset(offset).limit(limit)
+    ).all()
     if text:
         audit.record(db, actor, "search", "Patient", detail=f"{total} found")
         audit.record_shown(db, actor, "Patient", (p.id for p in rows), "shown in a search")

@@ -21,7 +21,7 @@ def _hash(token: str) -> str:
 
 def keep(db: Session, user_id: int, path: str, fields: list[tuple[str, str]]) -> str:
     """Store what was posted; the token for the browser's cookie."""
-    db.exec(delete(PendingForm).where(col(PendingForm.created_at) < utcnow() - KEPT_FOR))  # type: ignore[call-overload]
+    db.exec(delete(PendingForm).where(col(PendingForm.created_at) < utcnow() - KEPT_FOR))
     token = secrets.token_urlsafe(24)
     db.add(
         PendingForm(

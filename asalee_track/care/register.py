@@ -7,10 +7,10 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from asalee_track.care import audit
-from asalee_track.care.actor import Actor
+from asalee_track.care.actor import CLINICAL_ROLES, Actor
 from asalee_track.care.errors import Forbidden, Invalid
 from asalee_track.care.inputs import has_hidden_characters
-from asalee_track.care.patients import CLINICAL_ROLES, parse_date, scoped_patient
+from asalee_track.care.patients import parse_date, scoped_patient
 from asalee_track.i18n import N_
 from asalee_track.protocols import ProtocolSet
 from asalee_track.store.tables import AdverseEvent, EnrolmentRefusal

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlmodel import Session, col, select
 
 from asalee_track.care import intervals, targets
-from asalee_track.care.actor import Actor
+from asalee_track.care.actor import ROLES, Actor
 from asalee_track.care.errors import Forbidden
 from asalee_track.care.followup import due_from_latest, latest_times
 from asalee_track.care.standing import session_stands, stands
@@ -63,7 +63,7 @@ class PathwayFigures:
 
 
 def _require_clinical_or_admin(actor: Actor) -> None:
-    if actor.role not in ("nurse", "gp", "admin"):
+    if actor.role not in ROLES:
         raise Forbidden()
 
 
@@ -72,7 +72,7 @@ def dashboard(db: Session, actor: Actor, protocols: ProtocolSet, now: datetime) 
     figures = {p.id: PathwayFigures(p.id) for p in protocols.all()}
     _activity(db, actor, protocols, now, figures)
     enrolments = db.exec(
-        select(Enrolment.patient_id, Enrolment.protocol_id, Enrolment.start_date).where(
+        select(Enrolment.patient_id, Enrolment.protocol_id, col(Enrolment.start_date)).where(
             Enrolment.practice_id == actor.practice_id, Enrolment.status == "active"
         )
     ).all()
@@ -165,7 +165,8 @@ def _latest(db: Session, actor: Actor) -> tuple[dict[str, dict[str, datetime]], 
         )
     ).all()
     for patient_id, measure_id, value in rows:
-        values[(patient_id, measure_id)] = value
+        if value is not None:  # none is: the query keeps numbers only
+            values[(patient_id, measure_id)] = value
     return times, values
 
 

@@ -148,7 +148,8 @@ def parse_local_datetime(text: str) -> datetime | None:
     if not match:
         return None
     try:
-        local = datetime(*(int(g) for g in match.groups()), tzinfo=TIMEZONE)  # type: ignore[misc]
+        year, month, day, hour, minute = (int(g) for g in match.groups())
+        local = datetime(year, month, day, hour, minute, tzinfo=TIMEZONE)
         return local.astimezone(UTC)
     except (ValueError, OverflowError):  # 0001-01-01 00:00 in Paris falls before year 1 in UTC
         return None
@@ -157,7 +158,8 @@ def parse_local_datetime(text: str) -> datetime | None:
 def read_measure(form_field: FormField, text: str, unit: str | None) -> Reading:
     """One field: raises InputRefused with a message in fr/en that names the plausible range."""
     measure = form_field.measure
-    if unit is not None and unit not in (measure.accepted_units or [measure.unit]):
+    offered = measure.accepted_units or ([measure.unit] if measure.unit else [])
+    if unit is not None and unit not in offered:
         unit = None  # a unit the protocol does not offer is never trusted: fall back to the canonical one
     return read_input(measure, text, unit)
 

@@ -27,7 +27,7 @@ def people(db: Session, session: CareSession, patient: Patient) -> SessionPeople
                 Enrolment.patient_id == patient.id,
                 col(Enrolment.protocol_id).in_(session.pathways),
             )
-            .order_by(Enrolment.start_date)
+            .order_by(col(Enrolment.start_date))
         ).all()
     )
     ids = [gp_id for gp_id in dict.fromkeys(referring) if gp_id is not None]

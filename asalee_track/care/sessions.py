@@ -8,16 +8,16 @@ raise. Nothing is ever deleted: a correction supersedes, an error is marked with
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from asalee_track.care import audit, enrolment, followup, patients, targets
-from asalee_track.care.actor import Actor
+from asalee_track.care.actor import CLINICAL_ROLES, Actor
 from asalee_track.care.errors import Forbidden, Invalid, NotFound
 from asalee_track.care.inputs import check_text
-from asalee_track.care.patients import CLINICAL_ROLES, scoped_patient
+from asalee_track.care.patients import scoped_patient
 from asalee_track.care.session_form import (
     KINDS,
     FormSection,
@@ -268,7 +268,7 @@ def _write_contents(
                 measure_id=measure_id,
                 loinc=measure.loinc,
                 value_num=None if coded else float(reading.value),
-                value_code=reading.value if coded else None,
+                value_code=str(reading.value) if coded else None,
                 value_system=_code_system(measure, reading.value),
                 unit=reading.unit,
                 original_value=parsed.typed[measure_id],
@@ -368,10 +368,10 @@ def _when(entry: tuple[str, Obs]) -> datetime:
     return entry[1].effective
 
 
-def _code_system(measure: object, value: float | str) -> str | None:
+def _code_system(measure: Measure, value: float | str) -> str | None:
     if not isinstance(value, str):
         return None
-    coded = measure.code(value)  # type: ignore[attr-defined]
+    coded = measure.code(value)
     return getattr(coded, "system", None) if coded else None
 
 
@@ -408,7 +408,7 @@ def standing(db: Session, patient_id: str) -> History:
     """The patient's values that stand, oldest first: superseded versions and errors left out.
     Columns only: a decade of follow-up is hundreds of rows, read at every save."""
     query = (
-        select(
+        select(  # type: ignore[call-overload]  # sqlmodel types select() up to four columns
             Observation.id,
             Observation.measure_id,
             Observation.value_num,
@@ -477,9 +477,9 @@ def raise_alerts(
             )
         ).all()
     )
-    starts = dict(
+    starts: dict[str, date] = dict(
         db.exec(
-            select(Enrolment.protocol_id, Enrolment.start_date).where(
+            select(Enrolment.protocol_id, col(Enrolment.start_date)).where(
                 Enrolment.patient_id == patient_id, Enrolment.status == "active"
             )
         ).all()
@@ -558,7 +558,7 @@ def mark_entered_in_error(
     _require_clinical(actor)
     session = _current_session(db, actor, session_id)
     errors: dict[str, tuple[str, dict[str, object]]] = {}
-    reason = check_text(errors, "reason", reason, 500)
+    reason = check_text(errors, "reason", reason, 500) or ""
     if not reason:
         raise Invalid(errors or {"reason": (N_("Give a reason."), {})})
     session.status = "entered-in-error"
@@ -649,7 +649,7 @@ def _home_readings(db: Session, session_id: str) -> list[HomeBpReading]:
         db.exec(
             select(HomeBpReading)
             .where(HomeBpReading.session_id == session_id)
-            .order_by(HomeBpReading.day, col(HomeBpReading.period).desc(), HomeBpReading.rank)
+            .order_by(col(HomeBpReading.day), col(HomeBpReading.period).desc(), col(HomeBpReading.rank))
         ).all()
     )
 
@@ -725,6 +725,6 @@ def alerts_of_session(db: Session, actor: Actor, session_id: str) -> list[Alert]
         db.exec(
             select(Alert)
             .where(Alert.session_id == session_id, Alert.practice_id == actor.practice_id)
-            .order_by(Alert.raised_at)
+            .order_by(col(Alert.raised_at))
         ).all()
     )

@@ -239,7 +239,9 @@ def issue_token(db: Session, form: dict[str, str], token_url: str) -> Issued:
     if header.get("alg") not in ALGORITHMS:
         raise _refuse(db, client, 401, "invalid_client", "the assertion must be signed with RS384 or ES384")
     try:
-        token = jwt.decode(assertion, KeySet.import_key_set(client.jwks), algorithms=ALGORITHMS)
+        token = jwt.decode(
+            assertion, KeySet.import_key_set({"keys": client.jwks["keys"]}), algorithms=ALGORITHMS
+        )
     except JoseError:
         raise _refuse(
             db, client, 401, "invalid_client", "the assertion's signature does not verify"

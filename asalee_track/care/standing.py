@@ -6,11 +6,11 @@ Both stay readable in the history, so every query that means "what the record sa
 
 from sqlalchemy import ColumnElement, or_
 
-from asalee_track.store.tables import CareSession, Observation
+from asalee_track.store.tables import CareSession, Observation, table_of
 
 # Table columns, not ORM attributes: the same conditions serve ORM queries in care and Core queries in fhir.
-session_t = CareSession.__table__  # type: ignore[attr-defined]
-observation_t = Observation.__table__  # type: ignore[attr-defined]
+session_t = table_of(CareSession)
+observation_t = table_of(Observation)
 
 
 def current_version() -> ColumnElement[bool]:

@@ -4,6 +4,7 @@ the frail), with a reason. The previous target is ended, not overwritten, so its
 from collections.abc import Mapping
 
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from asalee_track.care import audit, enrolment
 from asalee_track.care.actor import Actor
@@ -40,7 +41,7 @@ def set_target(
         errors["max_value"] = (N_("Give a lower bound, an upper bound or both."), {})
     if low is not None and high is not None and low > high:
         errors["min_value"] = (N_("The lower bound is above the upper bound."), {})
-    reason = check_text(errors, "reason", raw.get("reason", ""), 500)
+    reason = check_text(errors, "reason", raw.get("reason", ""), 500) or ""
     if not reason and "reason" not in errors:
         errors["reason"] = (N_("Give a reason."), {})
     if errors:
@@ -86,7 +87,7 @@ def _bound(
     return value
 
 
-def _current_query(patient_id: str):  # type: ignore[no-untyped-def]
+def _current_query(patient_id: str) -> SelectOfScalar[PersonalTarget]:
     return select(PersonalTarget).where(
         PersonalTarget.patient_id == patient_id, col(PersonalTarget.ended_at).is_(None)
     )

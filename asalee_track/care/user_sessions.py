@@ -84,14 +84,16 @@ def touch(db: Session, session_id: int, now: datetime | None = None) -> None:
 def end(db: Session, token: str, reason: str) -> None:
     db.exec(
         update(UserSession)
-        .where(UserSession.token_hash == _hash(token), col(UserSession.ended_at).is_(None))
+        .where(col(UserSession.token_hash) == _hash(token), col(UserSession.ended_at).is_(None))
         .values(ended_at=utcnow(), ended_reason=reason)
     )
 
 
 def end_all(db: Session, user_id: int, reason: str, keep: int | None = None) -> int:
     """End every open session of the user (but ``keep``); how many were ended."""
-    query = update(UserSession).where(UserSession.user_id == user_id, col(UserSession.ended_at).is_(None))
+    query = update(UserSession).where(
+        col(UserSession.user_id) == user_id, col(UserSession.ended_at).is_(None)
+    )
     if keep is not None:
         query = query.where(col(UserSession.id) != keep)
     result = db.exec(query.values(ended_at=utcnow(), ended_reason=reason))

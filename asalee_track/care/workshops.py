@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from asalee_track.care import audit
-from asalee_track.care.actor import Actor
+from asalee_track.care.actor import CLINICAL_ROLES, Actor
 from asalee_track.care.errors import Forbidden, Invalid, NotFound
 from asalee_track.care.inputs import has_hidden_characters
-from asalee_track.care.patients import CLINICAL_ROLES, scoped_patient
+from asalee_track.care.patients import scoped_patient
 from asalee_track.care.session_form import CLOCK_SKEW, MAX_DURATION, parse_local_datetime
 from asalee_track.i18n import N_
 from asalee_track.protocols import ProtocolSet
@@ -67,7 +67,7 @@ def create(
         errors["patients"] = (N_("At most %(max)s patients per workshop."), {"max": MAX_PATIENTS})
     if any(status not in ATTENDANCE for status in attendance.values()):
         errors["patients"] = (N_("Choose present, absent or excused for each patient."), {})
-    if errors:
+    if errors or held_at is None:
         raise Invalid(errors)
     patients = [scoped_patient(db, actor, patient_id) for patient_id in attendance]  # 404 if not ours
     workshop = Workshop(

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from asalee_track.care import audit, smart_clients
-from asalee_track.care.actor import Actor
+from asalee_track.care.actor import CLINICAL_ROLES, Actor
 
-READ_ROLES = ("nurse", "gp")  # clinicians read patient records
+READ_ROLES = CLINICAL_ROLES  # clinicians read patient records
 # A Bulk export discloses patient records outside the practice. Through a login only the GP may start
 # one; an administrator, who reads no patient record, discloses deliberately by issuing an API token or
 # registering a SMART client for the receiving system (both audited), whose exports are audited too.

@@ -6,7 +6,7 @@ patient's compartment or a practice-wide stream (reads.py) and use the in-memory
 resolved through reads.read, so an included resource is scoped to the caller's practice like any read.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -237,7 +237,7 @@ def page(matches: list[Resource], params: Params, controls: Controls) -> Page:
 
 
 def sort(resources: list[Resource], order: Sequence[tuple[str, bool]]) -> list[Resource]:
-    def key(name: str):  # type: ignore[no-untyped-def]
+    def key(name: str) -> Callable[[Resource], Any]:
         def value(resource: Resource) -> Any:
             if name == "_id":
                 return resource["id"]

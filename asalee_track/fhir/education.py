@@ -17,6 +17,7 @@ from asalee_track.store.tables import (
     PatientGoal,
     Workshop,
     WorkshopAttendance,
+    table_of,
 )
 
 GOAL_ACHIEVEMENT = "http://terminology.hl7.org/CodeSystem/goal-achievement"
@@ -24,11 +25,11 @@ LIFECYCLE = {"in-progress": "active", "achieved": "completed", "abandoned": "can
 ACHIEVEMENT = {"in-progress": "in-progress", "achieved": "achieved", "abandoned": "not-achieved"}
 ATTENDED = {"present": "completed", "absent": "cancelled", "excused": "cancelled"}
 
-plan_t = EducationPlan.__table__  # type: ignore[attr-defined]
-goal_t = PatientGoal.__table__  # type: ignore[attr-defined]
-review_t = GoalReview.__table__  # type: ignore[attr-defined]
-workshop_t = Workshop.__table__  # type: ignore[attr-defined]
-attendance_t = WorkshopAttendance.__table__  # type: ignore[attr-defined]
+plan_t = table_of(EducationPlan)
+goal_t = table_of(PatientGoal)
+review_t = table_of(GoalReview)
+workshop_t = table_of(Workshop)
+attendance_t = table_of(WorkshopAttendance)
 
 
 def care_plan_id(patient_id: str) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from asalee_track.care.actor import CLINICAL_ROLES
 from asalee_track.fhir import codes
 from asalee_track.fhir.catalog import ActInfo, Catalog, MeasureInfo, PathwayInfo
 from asalee_track.store.tables import (
@@ -749,7 +750,7 @@ def audit_event(event: AuditEvent, user_role: str | None = None, user_name: str 
     type_code, type_display, action = _AUDIT_TYPES.get(event.action, ("110110", "Patient Record", "E"))
     action = _AUDIT_ACTIONS.get(event.action, action)
     agent: dict[str, Any] = {"requestor": True}
-    if event.user_id is not None and user_role in ("nurse", "gp"):
+    if event.user_id is not None and user_role in CLINICAL_ROLES:
         agent["who"] = ref("Practitioner", prac_id(event.user_id))
     elif event.user_id is not None:
         agent["who"] = {"identifier": {"system": codes.LOCAL_USER_ID, "value": str(event.user_id)}}

@@ -15,13 +15,13 @@ from sqlalchemy.engine import Connection
 from asalee_track.care.standing import current_version
 from asalee_track.fhir.catalog import Catalog, InstrumentInfo, PathwayInfo
 from asalee_track.fhir.mapping import Resource, _dt, ref, role_ref
-from asalee_track.store.tables import CareSession, InstrumentAnswer, InstrumentResponse
+from asalee_track.store.tables import CareSession, InstrumentAnswer, InstrumentResponse, table_of
 
 ORDINAL_VALUE = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
 
-response_t = InstrumentResponse.__table__  # type: ignore[attr-defined]
-answer_t = InstrumentAnswer.__table__  # type: ignore[attr-defined]
-session_t = CareSession.__table__  # type: ignore[attr-defined]
+response_t = table_of(InstrumentResponse)
+answer_t = table_of(InstrumentAnswer)
+session_t = table_of(CareSession)
 
 
 def questionnaire_id(protocol_id: str, instrument_id: str) -> str:

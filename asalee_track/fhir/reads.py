@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from asalee_track.care.actor import CLINICAL_ROLES
 from asalee_track.care.standing import current_version
 from asalee_track.fhir import mapping, sources
 from asalee_track.fhir.catalog import Catalog
@@ -164,7 +165,7 @@ def _member(conn: Connection, practice_id: int, user_id: int) -> bool:
         .where(
             user.c.id == user_id,
             membership.c.practice_id == practice_id,
-            user.c.role.in_(sources.CLINICAL_ROLES),
+            user.c.role.in_(CLINICAL_ROLES),
         )
     )
     return conn.execute(query).first() is not None

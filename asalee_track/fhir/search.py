@@ -6,7 +6,7 @@ next page. Everything is scoped to the caller's practice.
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -223,7 +223,7 @@ def search_patients(conn: Connection, practice_id: int, params: Params) -> Page:
         "birthdate": table.c.birth_date,
     }
     order = _order(params, columns, [table.c.search_key, table.c.birth_date, table.c.id])
-    rows = conn.execute(query.order_by(*order).offset(offset).limit(count))
+    rows: Iterable[Any] = conn.execute(query.order_by(*order).offset(offset).limit(count))  # as Patient
     return Page([mapping.patient(row) for row in rows], total, offset, count)
 
 

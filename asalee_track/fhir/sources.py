@@ -8,7 +8,7 @@ Only the current version of a session is exported (a correction supersedes the e
 erroneous session is exported with status entered-in-error, as are its observations and acts.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.engine import Connection
 
+from asalee_track.care.actor import CLINICAL_ROLES
 from asalee_track.care.standing import current_version
 from asalee_track.fhir import education, mapping, questionnaires
 from asalee_track.fhir.catalog import Catalog
@@ -36,25 +37,25 @@ from asalee_track.store.tables import (
     Practice,
     SessionItem,
     User,
+    table_of,
 )
 
 BATCH = 2000
-CLINICAL_ROLES = ("nurse", "gp")
 
-practice_t = Practice.__table__  # type: ignore[attr-defined]
-user_t = User.__table__  # type: ignore[attr-defined]
-membership_t = Membership.__table__  # type: ignore[attr-defined]
-patient_t = Patient.__table__  # type: ignore[attr-defined]
-enrolment_t = Enrolment.__table__  # type: ignore[attr-defined]
-status_change_t = EnrolmentStatusChange.__table__  # type: ignore[attr-defined]
-session_t = CareSession.__table__  # type: ignore[attr-defined]
-observation_t = Observation.__table__  # type: ignore[attr-defined]
-lab_result_t = LabResult.__table__  # type: ignore[attr-defined]
-lab_report_t = LabReport.__table__  # type: ignore[attr-defined]
-item_t = SessionItem.__table__  # type: ignore[attr-defined]
-alert_t = Alert.__table__  # type: ignore[attr-defined]
-audit_t = AuditEvent.__table__  # type: ignore[attr-defined]
-target_t = PersonalTarget.__table__  # type: ignore[attr-defined]
+practice_t = table_of(Practice)
+user_t = table_of(User)
+membership_t = table_of(Membership)
+patient_t = table_of(Patient)
+enrolment_t = table_of(Enrolment)
+status_change_t = table_of(EnrolmentStatusChange)
+session_t = table_of(CareSession)
+observation_t = table_of(Observation)
+lab_result_t = table_of(LabResult)
+lab_report_t = table_of(LabReport)
+item_t = table_of(SessionItem)
+alert_t = table_of(Alert)
+audit_t = table_of(AuditEvent)
+target_t = table_of(PersonalTarget)
 
 
 @dataclass(frozen=True)
@@ -144,18 +145,18 @@ def _enrolments(scope: Scope) -> Select[Any]:
     if scope.patient_id:
         query = query.where(enrolment_t.c.patient_id == scope.patient_id)
     if scope.since:
-        changed = exists().where(
+        status_changed = exists().where(
             status_change_t.c.enrolment_id == enrolment_t.c.id, status_change_t.c.changed_at >= scope.since
         )
         retargeted = exists().where(
             target_t.c.patient_id == enrolment_t.c.patient_id,
             or_(target_t.c.set_at >= scope.since, target_t.c.ended_at >= scope.since),
         )
-        query = query.where(or_(enrolment_t.c.created_at >= scope.since, changed, retargeted))
+        query = query.where(or_(enrolment_t.c.created_at >= scope.since, status_changed, retargeted))
     return query.order_by(enrolment_t.c.start_date, enrolment_t.c.id)
 
 
-def personal_targets(conn: Connection, scope: Scope) -> dict[str, mapping.PersonalTargets]:
+def personal_targets(conn: Connection, scope: Scope) -> Mapping[str, mapping.PersonalTargets]:
     """patient id → measure id → the personal target in force (not ended). Small: loaded once."""
     query = (
         select(
@@ -174,7 +175,7 @@ def personal_targets(conn: Connection, scope: Scope) -> dict[str, mapping.Person
     found: dict[str, dict[str, tuple[float | None, float | None, str | None]]] = {}
     for row in conn.execute(query):
         found.setdefault(row.patient_id, {})[row.measure_id] = (row.min_value, row.max_value, row.reason)
-    return found  # type: ignore[return-value]
+    return found
 
 
 def target_changes(conn: Connection, scope: Scope) -> dict[str, datetime]:

@@ -11,6 +11,7 @@ gives the same value in another unit (glucose in g/L and mmol/L).
 """
 
 import re
+from datetime import date
 
 from asalee_track.i18n import N_
 
@@ -91,7 +92,7 @@ def _message(lines: list[str], start: int, end: int, found: LabFile) -> None:
         found.problems.append(Problem(end + 1, N_("****LAB**** is not closed by ****FINLAB****.")))
 
 
-def _identity(header: list[str], first: int, problems: list[Problem]) -> tuple[Identity | None, object]:
+def _identity(header: list[str], first: int, problems: list[Problem]) -> tuple[Identity | None, date | None]:
     try:
         born = french_date(header[6])
     except ValueError:
@@ -124,7 +125,7 @@ def _result(
     raw: str,
     identity: Identity,
     order: str,
-    day: object,
+    day: date | None,
     lab: str | None,
     problems: list[Problem],
 ) -> Result | None:
@@ -145,7 +146,7 @@ def _result(
         return None
     low, high = fields[6], fields[7]
     alternatives = ((fields[11], fields[10]),) if fields[10] and fields[11] else ()
-    when = at_noon(day)  # type: ignore[arg-type]
+    when = at_noon(day)
     return Result(
         line=number,
         identity=identity,

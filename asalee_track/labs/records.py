@@ -1,7 +1,7 @@
 """What HPRIM Santé and HL7 v2 have in common once the separators are known: the patient, request and
 result segments follow one another; each result belongs to the last patient and request above it."""
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from asalee_track.i18n import N_
@@ -114,7 +114,3 @@ def _short(segment: Segment, expected: int) -> Problem:
 
 def orphan(segment: Segment) -> Problem:
     return Problem(segment.line, N_("Result without a readable patient and request above it: not imported."))
-
-
-def with_identity(identity: Identity, **changes: object) -> Identity:
-    return replace(identity, **changes)  # type: ignore[arg-type]

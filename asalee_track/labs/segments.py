@@ -48,7 +48,7 @@ def separators_from(line: str, name: str) -> Separators | None:
     chars = line[len(name) : len(name) + 5]
     if len(set(chars[:4])) < 4 or chars[0].isalnum():
         return None
-    field, component, repetition, escape, subcomponent = chars
+    field, component, repetition, escape, subcomponent = tuple(chars)
     if subcomponent == field:  # only three encoding characters declared ("H|~^\|")
         subcomponent = ""
     return Separators(field, component, repetition, escape, subcomponent)

@@ -1,14 +1,15 @@
 """Protocol engine: YAML pathways (schema, loader), escalation rules, follow-up schedule, units.
 
-Pure: standard library, pydantic and PyYAML only; nothing here touches the database or the web.
+Pure: standard library, pydantic, PyYAML and python-stdnum only; nothing here touches the database or the web.
 """
 
 from . import wording
 from .computed import compute, computed_values
+from .durations import Duration, add_duration, parse_duration
 from .errors import ProtocolError, ProtocolLoadError
 from .loader import ProtocolSet, check_file, check_paths, check_text, load_protocols, summary
 from .rules import Firing, evaluate
-from .schedule import TIMEZONE, DueItem, Duration, add_duration, due_items, parse_duration
+from .schedule import TIMEZONE, DueItem, due_items
 from .schema import (
     CodedValue,
     Condition,

@@ -20,7 +20,7 @@ from datetime import date, datetime
 from difflib import get_close_matches
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeGuard
 
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -476,7 +476,7 @@ class _Validator:
         for issue in partial.issues(broken):
             self.report(("measures", index, *issue.loc), issue.message)
 
-    def _reference(self, value: Any, loc: Loc, measure_ids: set[str]) -> bool:
+    def _reference(self, value: Any, loc: Loc, measure_ids: set[str]) -> TypeGuard[str]:
         if not isinstance(value, str) or value in measure_ids:
             return isinstance(value, str)
         self.report(loc, f"unknown measure '{value}'{_did_you_mean(value, measure_ids)}")
@@ -500,9 +500,9 @@ class _Validator:
                 self._bmi_inputs(loc, inputs, measures)
 
     def _bmi_inputs(self, loc: Loc, inputs: list[str], measures: Mapping[str, Measure]) -> None:
+        units = [getattr(measures.get(name), "unit", None) for name in inputs]
         dimensions = [
-            UNITS[unit].dimension if (unit := getattr(measures.get(name), "unit", None)) in UNITS else None
-            for name in inputs
+            UNITS[unit].dimension if isinstance(unit, str) and unit in UNITS else None for unit in units
         ]
         if None in dimensions:
             return
@@ -559,9 +559,9 @@ class _Validator:
 def _field_adapter(key: str) -> TypeAdapter[Any] | None:
     """Validator of one field of ``Measure`` (metadata such as constraints included)."""
     info = Measure.model_fields.get(key)
-    if info is None:
+    if info is None or info.annotation is None:
         return None
-    annotation = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+    annotation: Any = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
     return TypeAdapter(annotation)
 
 

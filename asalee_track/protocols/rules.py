@@ -26,12 +26,14 @@ No eval, no exec: conditions are pydantic models built from the YAML vocabulary.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import reduce
 
-from .schedule import Duration, as_utc, compare_span, local_date
+from .durations import Duration
+from .schedule import as_utc, compare_span, local_date
 from .schema import Condition, Measure, Obs, Protocol, Target, Text
 from .units import format_number, format_quantity
 from .wording import N_, say, wording
@@ -56,6 +58,15 @@ class _Hit:
 
 
 Series = Mapping[str, list[Obs]]
+
+# The threshold conditions (``schema.THRESHOLDS``): how each compares the latest value with its
+# threshold, and the symbol the explanation shows.
+_THRESHOLDS: dict[str, tuple[Callable[[float, float], bool], str]] = {
+    "above": (operator.gt, ">"),
+    "below": (operator.lt, "<"),
+    "at_least": (operator.ge, "≥"),
+    "at_most": (operator.le, "≤"),
+}
 
 # ---------------------------------------------------------------------------------------------------
 # Wording helpers: message ids rendered by the installed wording (Babel's catalogues in the app)
@@ -143,9 +154,9 @@ class _Evaluator:
             hits = [hit for child in condition.any if (hit := self.check(child)) is not None]
             return _combine(hits) if hits else None
         if condition.all is not None:
-            hits = [self.check(child) for child in condition.all]
-            found = [hit for hit in hits if hit is not None]
-            return _combine(found) if len(found) == len(hits) else None
+            checked = [self.check(child) for child in condition.all]
+            found = [hit for hit in checked if hit is not None]
+            return _combine(found) if len(found) == len(checked) else None
         assert condition.measure is not None  # guaranteed by the schema
         measure = self.protocol.measure(condition.measure)
         values = self.series.get(condition.measure, [])
@@ -212,18 +223,11 @@ class _Evaluator:
 
             return describe
 
-        if condition.above is not None:
-            above = condition.above
-            return (lambda v: v > above), threshold_words(">", above)
-        if condition.below is not None:
-            below = condition.below
-            return (lambda v: v < below), threshold_words("<", below)
-        if condition.at_least is not None:
-            least = condition.at_least
-            return (lambda v: v >= least), threshold_words("≥", least)
-        if condition.at_most is not None:
-            most = condition.at_most
-            return (lambda v: v <= most), threshold_words("≤", most)
+        comparator = condition.comparator
+        if comparator in _THRESHOLDS:
+            compare, symbol = _THRESHOLDS[comparator]
+            threshold: float = getattr(condition, comparator)
+            return (lambda v: compare(v, threshold)), threshold_words(symbol, threshold)
         target = self.targets.get(measure.id) or measure.target
         if target is None:
             return None, lambda locale: ""

@@ -30,32 +30,21 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
+from stdnum import luhn, verhoeff
 
+from .durations import Duration, DurationError, approximate_days, in_range, parse_duration
 from .errors import SchemaIssue, SchemaIssues
-from .schedule import Duration, DurationError, approximate_days, in_range, parse_duration
 from .units import SUBSTANCES, UNITS, can_convert, convert, suggest_unit
 
 # ---------------------------------------------------------------------------------------------------
 # Code systems and their check digits
 
 
-def loinc_check_digit(body: str) -> int:
-    """LOINC mod-10 check digit of the digits before the hyphen (Luhn, as the LOINC manual describes)."""
-    total = 0
-    for position, char in enumerate(reversed(body)):
-        digit = int(char)
-        if position % 2 == 0:  # odd positions counting from the right are doubled
-            digit *= 2
-            digit = digit - 9 if digit > 9 else digit
-        total += digit
-    return (10 - total % 10) % 10
-
-
 def check_loinc(code: str) -> str:
     body, _, check = code.partition("-")
     if not (body.isdigit() and check.isdigit() and len(check) == 1 and 1 <= len(body) <= 7):
         raise SchemaIssue(f"LOINC code {code!r} is malformed; expected digits, a hyphen and a check digit")
-    expected = loinc_check_digit(body)
+    expected = int(luhn.calc_check_digit(body))  # LOINC's mod-10 check digit is Luhn's
     if int(check) != expected:
         raise SchemaIssue(
             f"LOINC code {code!r} has check digit {check}, expected {expected}; "
@@ -64,42 +53,10 @@ def check_loinc(code: str) -> str:
     return code
 
 
-_VERHOEFF_D = (
-    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9),
-    (1, 2, 3, 4, 0, 6, 7, 8, 9, 5),
-    (2, 3, 4, 0, 1, 7, 8, 9, 5, 6),
-    (3, 4, 0, 1, 2, 8, 9, 5, 6, 7),
-    (4, 0, 1, 2, 3, 9, 5, 6, 7, 8),
-    (5, 9, 8, 7, 6, 0, 4, 3, 2, 1),
-    (6, 5, 9, 8, 7, 1, 0, 4, 3, 2),
-    (7, 6, 5, 9, 8, 2, 1, 0, 4, 3),
-    (8, 7, 6, 5, 9, 3, 2, 1, 0, 4),
-    (9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-)
-_VERHOEFF_P = (
-    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9),
-    (1, 5, 7, 6, 2, 8, 3, 0, 9, 4),
-    (5, 8, 0, 3, 7, 9, 6, 1, 4, 2),
-    (8, 9, 1, 6, 0, 4, 3, 5, 2, 7),
-    (9, 4, 5, 3, 1, 2, 6, 8, 7, 0),
-    (4, 2, 8, 6, 5, 7, 3, 9, 0, 1),
-    (2, 7, 9, 3, 8, 0, 6, 4, 1, 5),
-    (7, 0, 4, 6, 9, 1, 3, 2, 5, 8),
-)
-
-
-def verhoeff_valid(number: str) -> bool:
-    """SNOMED CT identifiers end with a Verhoeff check digit."""
-    check = 0
-    for position, char in enumerate(reversed(number)):
-        check = _VERHOEFF_D[check][_VERHOEFF_P[position % 8][int(char)]]
-    return check == 0
-
-
 def check_snomed(code: str) -> str:
     if not (code.isdigit() and 6 <= len(code) <= 18):
         raise SchemaIssue(f"SNOMED CT code {code!r} is malformed; expected 6 to 18 digits (quote it)")
-    if not verhoeff_valid(code):
+    if not verhoeff.is_valid(code):  # SNOMED CT identifiers end with a Verhoeff check digit
         raise SchemaIssue(f"SNOMED CT code {code!r} fails its Verhoeff check digit; a digit is wrong")
     return code
 

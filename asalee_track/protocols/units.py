@@ -222,12 +222,24 @@ def format_value(value: float, measure: MeasureLike, locale: str = "fr") -> str:
 
 
 class MeasureLike(Protocol):
-    id: str
-    unit: str | None
-    substance: str | None
-    kind: str
-    plausible: Sequence[float] | None
-    decimals: int | None
+    # Read-only: a protocol's measures are frozen models.
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def unit(self) -> str | None: ...
+
+    @property
+    def substance(self) -> str | None: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def plausible(self) -> Sequence[float] | None: ...
+
+    @property
+    def decimals(self) -> int | None: ...
 
     @property
     def accepted_units(self) -> list[str]: ...

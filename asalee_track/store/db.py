@@ -1,11 +1,12 @@
 """Engine and sessions. SQLite gets WAL, foreign keys and IMMEDIATE transactions; PostgreSQL is used as is."""
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session, create_engine
 
 READ_ONLY = "asalee_read_only"
@@ -44,7 +45,7 @@ def make_engine(url: str, immediate: bool = True) -> Engine:
 
 def _configure_sqlite(engine: Engine, immediate: bool) -> None:
     @event.listens_for(engine, "connect")
-    def on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
         # Let SQLAlchemy, not pysqlite, decide when transactions begin (see on_begin).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -60,7 +61,7 @@ def _configure_sqlite(engine: Engine, immediate: bool) -> None:
         return
 
     @event.listens_for(engine, "begin")
-    def on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+    def on_begin(connection: Connection) -> None:
         # A read transaction (see read_only) takes no lock and may not write, so readers never queue
         # behind each other or behind a writer. A write transaction takes the write lock up front,
         # which avoids the SQLITE_BUSY_SNAPSHOT a deferred read-then-write transaction can hit.

@@ -2,8 +2,9 @@
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, Index, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from asalee_track.store.types import UTCDateTime, utcnow
@@ -13,8 +14,16 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-def _when(**kw: object) -> object:
-    return Field(sa_type=UTCDateTime, **kw)  # type: ignore[arg-type]
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a table model, for queries that read columns without building objects
+    (SQLModel creates it with the class; its type hints do not declare it)."""
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table
+
+
+def _when(**kw: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kw)
 
 
 class Practice(SQLModel, table=True):
@@ -22,7 +31,7 @@ class Practice(SQLModel, table=True):
     name: str = Field(max_length=200)
     finess: str | None = Field(default=None, max_length=9)
     address: str | None = Field(default=None, max_length=500)
-    created_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    created_at: datetime = _when(default_factory=utcnow)
 
 
 class User(SQLModel, table=True):
@@ -36,7 +45,7 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=200)
     locale: str = Field(default="fr", max_length=5)
     active: bool = Field(default=True)
-    created_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    created_at: datetime = _when(default_factory=utcnow)
 
 
 class Membership(SQLModel, table=True):
@@ -73,13 +82,13 @@ class Patient(SQLModel, table=True):
     identity_status: str = Field(default="provisoire", max_length=12)
     identity_document: str | None = Field(default=None, max_length=8)
     identity_validated_by_id: int | None = Field(default=None, foreign_key="app_user.id")
-    identity_validated_at: datetime | None = _when(default=None)  # type: ignore[assignment]
-    identity_recovered_at: datetime | None = _when(default=None)  # type: ignore[assignment]
+    identity_validated_at: datetime | None = _when(default=None)
+    identity_recovered_at: datetime | None = _when(default=None)
     # Names folded (no accents, lower case) so that "helene" finds "Hélène" on any backend.
     search_key: str = Field(max_length=260)
     version: int = Field(default=1)
-    created_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
-    updated_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    created_at: datetime = _when(default_factory=utcnow)
+    updated_at: datetime = _when(default_factory=utcnow)
 
 
 class PatientRevision(SQLModel, table=True):
@@ -92,7 +101,7 @@ class PatientRevision(SQLModel, table=True):
     version: int
     values: dict = Field(sa_column=Column(JSON, nullable=False))
     replaced_by_user_id: int | None = Field(default=None, foreign_key="app_user.id")
-    replaced_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    replaced_at: datetime = _when(default_factory=utcnow)
 
 
 class UserSession(SQLModel, table=True):
@@ -105,9 +114,9 @@ class UserSession(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(max_length=64, unique=True)
     user_id: int = Field(foreign_key="app_user.id")
-    created_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
-    last_seen_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
-    ended_at: datetime | None = _when(default=None, nullable=True)  # type: ignore[assignment]
+    created_at: datetime = _when(default_factory=utcnow)
+    last_seen_at: datetime = _when(default_factory=utcnow)
+    ended_at: datetime | None = _when(default=None, nullable=True)
     ended_reason: str | None = Field(default=None, max_length=20)
     client: str = Field(default="", max_length=200)  # browser and address, for the user to recognise it
 
@@ -122,7 +131,7 @@ class PendingForm(SQLModel, table=True):
     user_id: int = Field(foreign_key="app_user.id")
     path: str = Field(max_length=500)
     fields: list = Field(sa_column=Column(JSON, nullable=False))  # [[name, value], ...] in order
-    created_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    created_at: datetime = _when(default_factory=utcnow)
 
 
 class AuditEvent(SQLModel, table=True):
@@ -139,7 +148,7 @@ class AuditEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     chain: int = Field(default=0)
     seq: int = Field(default=0)
-    at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    at: datetime = _when(default_factory=utcnow)
     user_id: int | None = Field(default=None)  # no foreign key: the trail outlives what it speaks of
     practice_id: int | None = Field(default=None)
     action: str = Field(max_length=20)  # read, create, update, export, login, logout, denied
@@ -177,7 +186,7 @@ class LoginAttempt(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=254)
     client: str = Field(max_length=64)
-    at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    at: datetime = _when(default_factory=utcnow)
 
 
 class Enrolment(SQLModel, table=True):
@@ -196,7 +205,7 @@ class Enrolment(SQLModel, table=True):
     consent_method: str = Field(max_length=20)  # oral, written, electronic
     consent_recorded_by: int = Field(foreign_key="app_user.id")
     status: str = Field(default="active", max_length=10)  # active, paused, ended
-    created_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    created_at: datetime = _when(default_factory=utcnow)
 
 
 class EnrolmentStatusChange(SQLModel, table=True):
@@ -209,7 +218,7 @@ class EnrolmentStatusChange(SQLModel, table=True):
     status: str = Field(max_length=10)
     reason: str | None = Field(default=None, max_length=500)
     changed_by: int = Field(foreign_key="app_user.id")
-    changed_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    changed_at: datetime = _when(default_factory=utcnow)
 
 
 class CareSession(SQLModel, table=True):
@@ -227,7 +236,7 @@ class CareSession(SQLModel, table=True):
     patient_id: str = Field(foreign_key="patient.id", max_length=36)
     practice_id: int = Field(foreign_key="practice.id")
     nurse_id: int = Field(foreign_key="app_user.id")
-    started_at: datetime = _when()  # type: ignore[assignment]
+    started_at: datetime = _when()
     duration_minutes: int
     kind: str = Field(max_length=12)  # first, follow-up, phone, group
     pathways: list = Field(sa_column=Column(JSON, nullable=False))  # protocol ids covered
@@ -239,9 +248,9 @@ class CareSession(SQLModel, table=True):
     error_reason: str | None = Field(default=None, max_length=500)
     idempotency_key: str | None = Field(default=None, max_length=64)
     created_by: int = Field(foreign_key="app_user.id")
-    created_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    created_at: datetime = _when(default_factory=utcnow)
     # Status changes (entered-in-error, superseded) touch the row: FHIR `_since` must see them.
-    updated_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    updated_at: datetime = _when(default_factory=utcnow)
 
 
 class Observation(SQLModel, table=True):
@@ -270,7 +279,7 @@ class Observation(SQLModel, table=True):
     original_value: str | None = Field(default=None, max_length=64)
     original_unit: str | None = Field(default=None, max_length=32)
     computed: bool = Field(default=False)  # derived by the app (BMI), not typed
-    effective_at: datetime = _when()  # type: ignore[assignment]
+    effective_at: datetime = _when()
     status: str = Field(default="final", max_length=20)  # final, amended, entered-in-error
 
 
@@ -306,10 +315,10 @@ class Alert(SQLModel, table=True):
     message: dict = Field(sa_column=Column(JSON, nullable=False))  # {"fr": ..., "en": ...}
     explanation: dict = Field(sa_column=Column(JSON, nullable=False))
     evidence: list = Field(sa_column=Column(JSON, nullable=False))  # observation ids
-    raised_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    raised_at: datetime = _when(default_factory=utcnow)
     status: str = Field(default="open", max_length=14)  # open, acknowledged, closed
     acknowledged_by: int | None = Field(default=None, foreign_key="app_user.id")
-    acknowledged_at: datetime | None = _when(default=None)  # type: ignore[assignment]
+    acknowledged_at: datetime | None = _when(default=None)
     comment: str | None = Field(default=None, max_length=2000)
     # The GP's judgement when acknowledging: was the alert relevant? (None: not said.)
     relevant: bool | None = None
@@ -327,9 +336,9 @@ class ApiToken(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     scopes: str = Field(default="system/*.read", max_length=200)
     created_by: int = Field(foreign_key="app_user.id")
-    created_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
-    last_used_at: datetime | None = _when(default=None)  # type: ignore[assignment]
-    revoked_at: datetime | None = _when(default=None)  # type: ignore[assignment]
+    created_at: datetime = _when(default_factory=utcnow)
+    last_used_at: datetime | None = _when(default=None)
+    revoked_at: datetime | None = _when(default=None)
 
 
 class SmartClient(SQLModel, table=True):
@@ -344,8 +353,8 @@ class SmartClient(SQLModel, table=True):
     jwks: dict = Field(sa_column=Column(JSON, nullable=False))  # public keys only
     scopes: str = Field(max_length=500)  # the widest the client may ask for, space-separated
     created_by: int = Field(foreign_key="app_user.id")
-    created_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
-    revoked_at: datetime | None = _when(default=None)  # type: ignore[assignment]
+    created_at: datetime = _when(default_factory=utcnow)
+    revoked_at: datetime | None = _when(default=None)
 
 
 class SmartAssertion(SQLModel, table=True):
@@ -357,7 +366,7 @@ class SmartAssertion(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     client_id: int = Field(foreign_key="smart_client.id", index=True)
     jti: str = Field(max_length=255)
-    expires_at: datetime = _when()  # type: ignore[assignment]
+    expires_at: datetime = _when()
 
 
 class SmartAccessToken(SQLModel, table=True):
@@ -370,8 +379,8 @@ class SmartAccessToken(SQLModel, table=True):
     practice_id: int = Field(foreign_key="practice.id")
     token_hash: str = Field(max_length=64, unique=True)
     scopes: str = Field(max_length=500)
-    issued_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
-    expires_at: datetime = _when()  # type: ignore[assignment]
+    issued_at: datetime = _when(default_factory=utcnow)
+    expires_at: datetime = _when()
 
 
 class ExportJob(SQLModel, table=True):
@@ -388,15 +397,15 @@ class ExportJob(SQLModel, table=True):
     params: dict = Field(sa_column=Column(JSON, nullable=False))  # level, _type, _since, group
     status: str = Field(default="queued", max_length=12)  # queued, running, done, failed, cancelled
     progress: int = Field(default=0)  # percent
-    transaction_time: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    transaction_time: datetime = _when(default_factory=utcnow)
     manifest: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     error: str | None = Field(default=None, max_length=2000)
     claimed_by: str | None = Field(default=None, max_length=64)
-    created_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
-    updated_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    created_at: datetime = _when(default_factory=utcnow)
+    updated_at: datetime = _when(default_factory=utcnow)
     # When a client last polled (faster than Retry-After gets 429), and when the files stop being served.
-    last_polled_at: datetime | None = _when(default=None)  # type: ignore[assignment]
-    expires_at: datetime | None = _when(default=None)  # type: ignore[assignment]
+    last_polled_at: datetime | None = _when(default=None)
+    expires_at: datetime | None = _when(default=None)
 
 
 class PersonalTarget(SQLModel, table=True):
@@ -413,8 +422,8 @@ class PersonalTarget(SQLModel, table=True):
     max_value: float | None = None
     reason: str = Field(max_length=500)
     set_by: int = Field(foreign_key="app_user.id")
-    set_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
-    ended_at: datetime | None = _when(default=None)  # type: ignore[assignment]
+    set_at: datetime = _when(default_factory=utcnow)
+    ended_at: datetime | None = _when(default=None)
 
 
 class PersonalInterval(SQLModel, table=True):
@@ -431,8 +440,8 @@ class PersonalInterval(SQLModel, table=True):
     every: str = Field(max_length=32)  # ISO 8601 duration, e.g. P6M
     reason: str = Field(max_length=500)
     set_by: int = Field(foreign_key="app_user.id")
-    set_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
-    ended_at: datetime | None = _when(default=None)  # type: ignore[assignment]
+    set_at: datetime = _when(default_factory=utcnow)
+    ended_at: datetime | None = _when(default=None)
 
 
 class ReminderSnooze(SQLModel, table=True):
@@ -447,7 +456,7 @@ class ReminderSnooze(SQLModel, table=True):
     comment: str | None = Field(default=None, max_length=500)
     until: date
     set_by: int = Field(foreign_key="app_user.id")
-    set_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    set_at: datetime = _when(default_factory=utcnow)
 
 
 class Concertation(SQLModel, table=True):
@@ -459,7 +468,7 @@ class Concertation(SQLModel, table=True):
     title: str | None = Field(default=None, max_length=200)
     participants: list = Field(sa_column=Column(JSON, nullable=False))  # user ids
     created_by: int = Field(foreign_key="app_user.id")
-    created_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    created_at: datetime = _when(default_factory=utcnow)
 
 
 class ConcertationItem(SQLModel, table=True):
@@ -477,7 +486,7 @@ class ConcertationItem(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=500)  # why the patient is on the list
     decision: str | None = Field(default=None, max_length=5000)
     decided_by: int | None = Field(default=None, foreign_key="app_user.id")
-    decided_at: datetime | None = _when(default=None)  # type: ignore[assignment]
+    decided_at: datetime | None = _when(default=None)
 
 
 class MeasureLatest(SQLModel, table=True):
@@ -490,7 +499,7 @@ class MeasureLatest(SQLModel, table=True):
     patient_id: str = Field(foreign_key="patient.id", primary_key=True, max_length=36)
     measure_id: str = Field(primary_key=True, max_length=64)
     practice_id: int = Field(foreign_key="practice.id")
-    last_at: datetime = _when()  # type: ignore[assignment]
+    last_at: datetime = _when()
 
 
 class MeasureDue(SQLModel, table=True):
@@ -505,9 +514,9 @@ class MeasureDue(SQLModel, table=True):
     protocol_id: str = Field(primary_key=True, max_length=64)
     measure_id: str = Field(primary_key=True, max_length=64)
     practice_id: int = Field(foreign_key="practice.id")
-    due_at: datetime = _when()  # type: ignore[assignment]
-    overdue_at: datetime = _when()  # type: ignore[assignment]
-    lost_at: datetime = _when()  # type: ignore[assignment]
+    due_at: datetime = _when()
+    overdue_at: datetime = _when()
+    lost_at: datetime = _when()
 
 
 class AppState(SQLModel, table=True):
@@ -539,7 +548,7 @@ class LabReport(SQLModel, table=True):
     counts: dict = Field(sa_column=Column(JSON, nullable=False))  # outcome → number of results
     problems: list = Field(sa_column=Column(JSON, nullable=False))  # [line, message id, params, fatal]
     imported_by: int | None = Field(default=None, foreign_key="app_user.id")  # None: the folder watcher
-    received_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    received_at: datetime = _when(default_factory=utcnow)
 
 
 class LabResult(SQLModel, table=True):
@@ -567,8 +576,8 @@ class LabResult(SQLModel, table=True):
     value_text: str = Field(max_length=64)
     unit_text: str | None = Field(default=None, max_length=32)
     alternatives: list = Field(sa_column=Column(JSON, nullable=False))  # [[value, unit], ...]
-    specimen_at: datetime | None = _when(default=None)  # type: ignore[assignment]
-    reported_at: datetime | None = _when(default=None)  # type: ignore[assignment]
+    specimen_at: datetime | None = _when(default=None)
+    reported_at: datetime | None = _when(default=None)
     lab: str | None = Field(default=None, max_length=200)
     measure_id: str | None = Field(default=None, max_length=64)
     observation_id: str | None = Field(default=None, max_length=36)
@@ -577,7 +586,7 @@ class LabResult(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=300)  # message id
     reason_params: dict = Field(sa_column=Column(JSON, nullable=False))
     resolved_by: int | None = Field(default=None, foreign_key="app_user.id")
-    resolved_at: datetime | None = _when(default=None)  # type: ignore[assignment]
+    resolved_at: datetime | None = _when(default=None)
 
 
 class LabMapping(SQLModel, table=True):
@@ -599,7 +608,7 @@ class LabMapping(SQLModel, table=True):
     measure_id: str | None = Field(default=None, max_length=64)
     ucum: str | None = Field(default=None, max_length=32)  # the lab unit in UCUM, when it needs saying
     created_by: int | None = Field(default=None, foreign_key="app_user.id")
-    created_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    created_at: datetime = _when(default_factory=utcnow)
 
 
 class InstrumentResponse(SQLModel, table=True):
@@ -660,7 +669,7 @@ class EducationPlan(SQLModel, table=True):
     resources: str | None = Field(default=None, max_length=5000)
     limits: str | None = Field(default=None, max_length=5000)
     recorded_by: int = Field(foreign_key="app_user.id")
-    recorded_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    recorded_at: datetime = _when(default_factory=utcnow)
 
 
 class PatientGoal(SQLModel, table=True):
@@ -678,8 +687,8 @@ class PatientGoal(SQLModel, table=True):
     target_date: date | None = None
     status: str = Field(default="in-progress", max_length=12)  # in-progress, achieved, abandoned
     created_by: int = Field(foreign_key="app_user.id")
-    created_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
-    updated_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    created_at: datetime = _when(default_factory=utcnow)
+    updated_at: datetime = _when(default_factory=utcnow)
 
 
 class GoalReview(SQLModel, table=True):
@@ -691,7 +700,7 @@ class GoalReview(SQLModel, table=True):
     comment: str | None = Field(default=None, max_length=1000)
     reviewed_on: date
     reviewed_by: int = Field(foreign_key="app_user.id")
-    reviewed_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    reviewed_at: datetime = _when(default_factory=utcnow)
 
 
 class Workshop(SQLModel, table=True):
@@ -702,13 +711,13 @@ class Workshop(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     practice_id: int = Field(foreign_key="practice.id")
     nurse_id: int = Field(foreign_key="app_user.id")
-    held_at: datetime = _when()  # type: ignore[assignment]
+    held_at: datetime = _when()
     duration_minutes: int
     protocol_id: str | None = Field(default=None, max_length=64)
     title: str = Field(max_length=200)
     notes: str | None = Field(default=None, max_length=5000)
     created_by: int = Field(foreign_key="app_user.id")
-    created_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    created_at: datetime = _when(default_factory=utcnow)
 
 
 class WorkshopAttendance(SQLModel, table=True):
@@ -740,7 +749,7 @@ class AdverseEvent(SQLModel, table=True):
     description: str = Field(max_length=2000)
     action_taken: str | None = Field(default=None, max_length=2000)
     reported_by: int = Field(foreign_key="app_user.id")
-    reported_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    reported_at: datetime = _when(default_factory=utcnow)
 
 
 class EnrolmentRefusal(SQLModel, table=True):
@@ -756,4 +765,4 @@ class EnrolmentRefusal(SQLModel, table=True):
     refused_on: date
     reason: str = Field(max_length=500)
     recorded_by: int = Field(foreign_key="app_user.id")
-    recorded_at: datetime = _when(default_factory=utcnow)  # type: ignore[assignment]
+    recorded_at: datetime = _when(default_factory=utcnow)

@@ -72,7 +72,7 @@ def control_chart(trend: IndicatorTrend, title: str) -> ControlChart:
     segments: list[Segment] = []
     for index, month in enumerate(trend.months):
         x = left + index * slot + (slot - bar) / 2
-        bottom = TOP + plot_h
+        bottom: float = TOP + plot_h
         for category in CATEGORIES:
             share = month.share(category)
             if not share:

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from asalee_track.care import accounts, audit, user_sessions
-from asalee_track.care.actor import Actor
+from asalee_track.care.actor import CLINICAL_ROLES, Actor
 from asalee_track.care.errors import CareError, Forbidden, NotFound
 from asalee_track.config import Settings
 from asalee_track.protocols import ProtocolSet
@@ -165,6 +165,7 @@ def current_actor(request: Request, db: DbSession, user: CurrentUser) -> Actor:
             raise Forbidden()
         practice_id = practices[0].id
         request.session["pid"] = practice_id
+    assert isinstance(practice_id, int)  # one of the user's stored practices
     actor = accounts.actor_for(db, user.id, practice_id)
     request.state.actor = actor
     return actor
@@ -182,7 +183,7 @@ def require_role(*roles: str) -> Callable[[Actor], Actor]:
     return guard
 
 
-Clinician = Annotated[Actor, Depends(require_role("nurse", "gp"))]
+Clinician = Annotated[Actor, Depends(require_role(*CLINICAL_ROLES))]
 Admin = Annotated[Actor, Depends(require_role("admin"))]
 
 

@@ -3,6 +3,7 @@
 import secrets
 
 from fastapi import Request
+from starlette.datastructures import UploadFile
 
 from asalee_track.care.errors import Forbidden
 
@@ -35,7 +36,7 @@ async def csrf_protect(request: Request) -> None:
     if request.url.path.startswith(API_PREFIXES) and not signed_in(request):
         return  # no login to ride on: the FHIR layer answers 401 with an OperationOutcome
     expected = request.session.get("csrf")
-    sent = request.headers.get(CSRF_HEADER)
+    sent: str | UploadFile | None = request.headers.get(CSRF_HEADER)
     if sent is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
     ):

@@ -35,12 +35,16 @@ def make_templates(directory: Path) -> Jinja2Templates:
     env.filters["duration"] = _duration
     env.filters["value"] = _value
     env.filters["in_protocol_order"] = _in_protocol_order
-    env.filters["severity"] = lambda word: i18n.gettext(SEVERITY_WORDS.get(word, word))
+    env.filters["severity"] = _severity
     # A text that is a message of the catalog when the app wrote it ("Session corrected"), or the
     # user's own words: translated if it is one, never read as a format string (``_()`` would be).
     env.filters["translated"] = i18n.gettext
     env.globals.update(htmx=HTMX, locale=i18n.current_locale, born=i18n.born)
     return Jinja2Templates(env=env)
+
+
+def _severity(word: str) -> str:
+    return i18n.gettext(SEVERITY_WORDS.get(word, word))
 
 
 def _duration(value: Duration | str) -> str:

@@ -1,6 +1,7 @@
 """Alembic environment: runs on the connection it is handed, or on the configured database."""
 
 from alembic import context
+from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import asalee_track.store.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
@@ -10,7 +11,7 @@ from asalee_track.store.db import make_engine
 target_metadata = SQLModel.metadata
 
 
-def run(connection) -> None:  # type: ignore[no-untyped-def]
+def run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -1,5 +1,7 @@
 """Patients: list and search as you type, create, open, edit."""
 
+from datetime import datetime
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -77,7 +79,7 @@ def patient_page(
     patient = patients.get(db, actor, patient_id)
     team = {user.id: user.display_name for user in accounts.users_of_practice(db, actor.practice_id)}
     # Sessions and lab reports in one history, newest first.
-    timeline = [
+    timeline: list[tuple[str, datetime, sessions.SessionView | labs.LabView]] = [
         ("session", item.session.started_at, item) for item in sessions.timeline(db, actor, patient.id)
     ]
     timeline += [("lab", view.specimen_at, view) for view in labs.lab_history(db, actor, patient.id)]

@@ -10,12 +10,12 @@ from fastapi.responses import Response
 from asalee_track import i18n
 from asalee_track.care import control_trend, reports
 from asalee_track.care.patients import parse_date
+from asalee_track.care.session_form import KINDS
 from asalee_track.web.control_charts import CATEGORY_LABELS, control_chart
 from asalee_track.web.deps import CurrentActor, DbSession, Protocols
 from asalee_track.web.rendering import render, request_locale
 
 router = APIRouter()
-KINDS = ("first", "follow-up", "phone", "group")
 
 
 @router.get("/dashboard")

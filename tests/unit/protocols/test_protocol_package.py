@@ -8,10 +8,10 @@ from pathlib import Path
 import asalee_track.protocols as engine
 from asalee_track.protocols import Protocol, ProtocolSet
 
-ALLOWED_ROOTS = {"pydantic", "yaml", "__future__"}
+ALLOWED_ROOTS = {"pydantic", "yaml", "stdnum", "__future__"}  # stdnum: check digits, pure Python
 
 
-def test_the_engine_imports_only_stdlib_pydantic_and_yaml() -> None:
+def test_the_engine_imports_only_stdlib_pydantic_yaml_and_stdnum() -> None:
     import sys
 
     package_dir = Path(engine.__file__).parent
@@ -29,6 +29,18 @@ def test_the_engine_imports_only_stdlib_pydantic_and_yaml() -> None:
                 continue
             for root in roots:
                 assert root in ALLOWED_ROOTS or root in sys.stdlib_module_names, f"{source.name}: {root}"
+
+
+def _relative_imports(module: str) -> set[str]:
+    tree = ast.parse((Path(engine.__file__).parent / f"{module}.py").read_text(encoding="utf-8"))
+    return {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level}
+
+
+def test_durations_stand_alone_so_schema_and_schedule_import_no_loop() -> None:
+    # The schema validates durations, the schedule builds on the schema: neither needs the other's import.
+    assert _relative_imports("durations") == set()
+    assert "schedule" not in _relative_imports("schema")
+    assert "durations" in _relative_imports("schema")
 
 
 def test_json_round_trip(protocol_set: ProtocolSet) -> None:

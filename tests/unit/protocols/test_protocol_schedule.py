@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from asalee_track.protocols import Duration, Obs, Protocol, add_duration, due_items, parse_duration
-from asalee_track.protocols.schedule import DurationError, as_utc, interval_for
+from asalee_track.protocols.durations import DurationError
+from asalee_track.protocols.schedule import as_utc, interval_for
 
 TICK = timedelta(microseconds=1)
 

@@ -10,7 +10,7 @@ Create Date: 2026-12-01 20:28:02.223436
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import asalee_track.store.types
