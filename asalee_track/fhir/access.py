@@ -5,8 +5,10 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from asalee_track.care import audit, smart_clients
+from asalee_track.care import api_tokens, audit, smart_clients
 from asalee_track.care.actor import CLINICAL_ROLES, Actor
+from asalee_track.fhir import reads
+from asalee_track.fhir.errors import FhirError
 
 READ_ROLES = CLINICAL_ROLES  # clinicians read patient records
 # A Bulk export discloses patient records outside the practice. Through a login only the GP may start
@@ -79,3 +81,70 @@ def record(
         detail=detail,
         practice_id=principal.practice_id,
     )
+
+
+def _invalid_token(message: str) -> FhirError:
+    header = 'Bearer realm="asalee-track", error="invalid_token"'
+    return FhirError(401, "login", message, headers={"WWW-Authenticate": header})
+
+
+@dataclass(frozen=True)
+class BearerLogin:
+    principal: Principal
+    token_to_touch: int | None = None  # a static token whose last use is due to be written down
+
+
+def bearer_login(db: Session, token: str) -> BearerLogin:
+    """The caller a bearer token names: a SMART access token, else a practice's static API token.
+    Unknown, expired or revoked: 401 with the header that tells the client to get a new one."""
+    if token.startswith(smart_clients.TOKEN_PREFIX):
+        access = smart_clients.authenticate(db, token)
+        if access is None:
+            raise _invalid_token("Unknown or expired access token: ask the token endpoint for a new one")
+        principal = Principal(
+            practice_id=access.client.practice_id,
+            role="client",
+            display_name=access.client.name,
+            smart_client_id=access.client.id,
+            scopes=access.scopes,
+        )
+        return BearerLogin(principal)
+    found = api_tokens.authenticate(db, token)
+    if found is None:
+        raise _invalid_token("Unknown or revoked API token")
+    principal = Principal(
+        practice_id=found.practice.id or 0,
+        role="client",
+        token_id=found.token.id,
+        display_name=found.token.name,
+    )
+    return BearerLogin(principal, (found.token.id or 0) if found.needs_touch else None)
+
+
+def check_reader(caller: Principal) -> Principal:
+    if not caller.can_read:
+        raise FhirError(403, "forbidden", "Reading patient records is for nurses, GPs and API clients")
+    return caller
+
+
+def check_scope(db: Session, caller: Principal, resource_type: str, interaction: str) -> None:
+    """A SMART token reads only what its scopes grant; a refusal is audited."""
+    if not caller.allows(resource_type, interaction):
+        record(db, caller, "denied", resource_type, outcome="failure", detail=f"scope: {caller.scopes}")
+        what = "read" if interaction == "r" else "search"
+        raise FhirError(403, "forbidden", f"The access token's scopes do not allow to {what} {resource_type}")
+
+
+def check_may_read(db: Session, caller: Principal, resource_type: str, interaction: str = "r") -> None:
+    """Whether the caller may read (``r``) or search (``s``) this type: a type that is served, the audit
+    trail for administrators and clients only, patient records for clinicians and clients."""
+    if resource_type not in reads.READABLE:
+        raise FhirError(404, "not-supported", f"{resource_type[:64]} is not served here; see /fhir/metadata")
+    if resource_type in reads.ADMIN_ONLY:
+        if not (caller.is_client or caller.role == "admin"):
+            detail = "FHIR: audit trail is for admins"
+            record(db, caller, "denied", resource_type, outcome="failure", detail=detail)
+            raise FhirError(403, "forbidden", "The audit trail is for the practice's administrators")
+    else:
+        check_reader(caller)
+    check_scope(db, caller, resource_type, interaction)

@@ -25,7 +25,7 @@ from sqlmodel import Session
 from asalee_track.care import api_tokens, smart_clients
 from asalee_track.care.errors import Forbidden, Invalid, NotFound
 from asalee_track.config import Settings
-from asalee_track.fhir import bulk, controls, reads, search, sources
+from asalee_track.fhir import access, bulk, controls, reads, search, sources
 from asalee_track.fhir import everything as everything_op
 from asalee_track.fhir.access import Principal, record
 from asalee_track.fhir.capability import capability_statement
@@ -173,40 +173,12 @@ def _login_required() -> Response:
 def get_principal(request: Request, db: DbSession) -> Principal:
     request.state.fhir_db = db
     header = request.headers.get("authorization", "")
-    if header[:7].lower() == "bearer " and header[7:].strip().startswith(smart_clients.TOKEN_PREFIX):
-        access = smart_clients.authenticate(db, header[7:].strip())
-        if access is None:
-            raise FhirError(
-                401,
-                "login",
-                "Unknown or expired access token: ask the token endpoint for a new one",
-                headers={"WWW-Authenticate": 'Bearer realm="asalee-track", error="invalid_token"'},
-            )
-        return Principal(
-            practice_id=access.client.practice_id,
-            role="client",
-            display_name=access.client.name,
-            smart_client_id=access.client.id,
-            scopes=access.scopes,
-        )
     if header[:7].lower() == "bearer ":
-        found = api_tokens.authenticate(db, header[7:].strip())
-        if found is not None and found.needs_touch:
-            token_id = found.token.id or 0
+        login = access.bearer_login(db, header[7:].strip())
+        token_id = login.token_to_touch
+        if token_id is not None:
             after_read(request, db, lambda writer: api_tokens.touch(writer, token_id))
-        if found is None:
-            raise FhirError(
-                401,
-                "login",
-                "Unknown or revoked API token",
-                headers={"WWW-Authenticate": 'Bearer realm="asalee-track", error="invalid_token"'},
-            )
-        return Principal(
-            practice_id=found.practice.id or 0,
-            role="client",
-            token_id=found.token.id,
-            display_name=found.token.name,
-        )
+        return login.principal
     user = current_user(request, db)  # raises LoginRequired: a 401 OperationOutcome, not a redirect
     return Principal.of_actor(current_actor(request, db, user))
 
@@ -215,9 +187,7 @@ Caller = Annotated[Principal, Depends(get_principal)]
 
 
 def reader(caller: Caller) -> Principal:
-    if not caller.can_read:
-        raise FhirError(403, "forbidden", "Reading patient records is for nurses, GPs and API clients")
-    return caller
+    return access.check_reader(caller)
 
 
 Reader = Annotated[Principal, Depends(reader)]
@@ -266,7 +236,7 @@ def _search(
 ) -> Response:
     """Any search: the type's own parameters, then the result parameters (controls); audited per patient
     named, else as a search. Unknown parameters are refused unless the client prefers leniency."""
-    _may_read(db, caller, resource_type, "s")
+    access.check_may_read(db, caller, resource_type, "s")
     if "handling=lenient" in request.headers.get("prefer", "").lower():
         params = controls.lenient(params, _own_params(resource_type))
     asked = controls.parse(params, resource_type)
@@ -331,7 +301,7 @@ def export_patients(request: Request, db: DbSession, caller: Caller) -> Response
 def read_patient(
     request: Request, patient_id: str, db: DbSession, caller: Reader, catalog: CatalogDep
 ) -> Response:
-    _scoped(db, caller, "Patient", "r")
+    access.check_scope(db, caller, "Patient", "r")
     scope = sources.Scope(caller.practice_id, patient_id=patient_id)
     found = next(iter(sources.patients(db.connection(), scope, catalog)), None)
     if found is None:
@@ -348,7 +318,7 @@ def everything(
     if "handling=lenient" in request.headers.get("prefer", "").lower():
         params = [(k, v) for k, v in params if k in everything_op.PARAMS]
     search.check_known(params, everything_op.PARAMS)
-    _scoped(db, caller, "Patient", "r")
+    access.check_scope(db, caller, "Patient", "r")
     try:
         result = everything_op.everything(
             db.connection(),
@@ -555,37 +525,11 @@ async def token(request: Request, db: DbSession) -> Response:
 # Every other readable type: read by id, search (by patient). Declared last: the paths above win.
 
 
-def _scoped(db: Session, caller: Principal, resource_type: str, interaction: str) -> None:
-    if not caller.allows(resource_type, interaction):
-        record(db, caller, "denied", resource_type, outcome="failure", detail=f"scope: {caller.scopes}")
-        what = "read" if interaction == "r" else "search"
-        raise FhirError(403, "forbidden", f"The access token's scopes do not allow to {what} {resource_type}")
-
-
-def _may_read(db: Session, caller: Principal, resource_type: str, interaction: str = "r") -> None:
-    if resource_type not in reads.READABLE:
-        raise FhirError(404, "not-supported", f"{resource_type[:64]} is not served here; see /fhir/metadata")
-    if resource_type in reads.ADMIN_ONLY:
-        if not (caller.is_client or caller.role == "admin"):
-            record(
-                db,
-                caller,
-                "denied",
-                resource_type,
-                outcome="failure",
-                detail="FHIR: audit trail is for admins",
-            )
-            raise FhirError(403, "forbidden", "The audit trail is for the practice's administrators")
-    elif not caller.can_read:
-        raise FhirError(403, "forbidden", "Reading patient records is for nurses, GPs and API clients")
-    _scoped(db, caller, resource_type, interaction)
-
-
 @router.api_route("/{resource_type}/{resource_id}", methods=["GET", "HEAD"])
 def read_resource(
     request: Request, resource_type: str, resource_id: str, db: DbSession, caller: Caller, catalog: CatalogDep
 ) -> Response:
-    _may_read(db, caller, resource_type)
+    access.check_may_read(db, caller, resource_type)
     try:
         found = reads.read(db.connection(), caller.practice_id, resource_type, resource_id, catalog)
     except reads.Missing:
