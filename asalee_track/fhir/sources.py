@@ -14,7 +14,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, false, func, or_, select
 from sqlalchemy.engine import Connection
 
 from asalee_track.fhir import education, mapping, questionnaires
@@ -249,6 +249,12 @@ def _current_sessions(scope: Scope) -> list[Any]:
     return where
 
 
+def session_nurses(conn: Connection, scope: Scope) -> set[int]:
+    """The nurses of the current sessions: the people every session-derived resource refers to."""
+    query = select(session_t.c.nurse_id).where(*_current_sessions(scope)).distinct()
+    return {row.nurse_id for row in conn.execute(query)}
+
+
 def condition_ids(conn: Connection, scope: Scope) -> dict[str, dict[str, str]]:
     """patient id → protocol id → Condition id: small (one entry per enrolment), loaded once per export
     so that each Encounter can say which pathways it served."""
@@ -263,11 +269,18 @@ def condition_ids(conn: Connection, scope: Scope) -> dict[str, dict[str, str]]:
     return found
 
 
+def encounter_query(scope: Scope) -> Select[Any]:
+    return select(session_t).where(*_current_sessions(scope))
+
+
+def encounter(row: Any, reasons: dict[str, dict[str, str]]) -> Resource:
+    return mapping.stamp(mapping.encounter(row, reasons.get(row.patient_id)), row.updated_at)
+
+
 def encounters(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
     reasons = condition_ids(conn, scope)
-    query = select(session_t).where(*_current_sessions(scope)).order_by(session_t.c.started_at)
-    for row in _rows(conn, query):
-        yield mapping.stamp(mapping.encounter(row, reasons.get(row.patient_id)), row.updated_at)
+    for row in _rows(conn, encounter_query(scope).order_by(session_t.c.started_at)):
+        yield encounter(row, reasons)
 
 
 def observation_changed_at() -> Any:
@@ -289,6 +302,9 @@ def observation_query(scope: Scope) -> Select[Any]:
     )
     if scope.patient_id:
         lab = and_(lab, lab_result_t.c.patient_id == scope.patient_id)
+    # One patient's observations: said of the observation too, so that its patient index is used rather
+    # than a scan of every observation the practice holds (the OR below spans two joined tables).
+    own = (observation_t.c.patient_id == scope.patient_id,) if scope.patient_id else ()
     if scope.since:
         entered = func.coalesce(lab_result_t.c.resolved_at, lab_report_t.c.received_at)
         lab = and_(lab, entered >= scope.since)
@@ -310,7 +326,7 @@ def observation_query(scope: Scope) -> Select[Any]:
             .outerjoin(lab_report_t, lab_report_t.c.id == lab_result_t.c.lab_report_id)
             .outerjoin(response_t, response_t.c.observation_id == observation_t.c.id)
         )
-        .where(or_(and_(*_current_sessions(scope)), lab))
+        .where(or_(and_(*_current_sessions(scope)), lab), *own)
     )
 
 
@@ -333,8 +349,9 @@ def map_observations(rows: Iterator[Any], catalog: Catalog, practice_id: int) ->
             yield mapping.stamp(resource, row.s_updated_at)
 
 
-def _acts(conn: Connection, scope: Scope) -> Iterator[tuple[Any, SimpleNamespace]]:
-    query = (
+def act_query(scope: Scope) -> Select[Any]:
+    """Delegated acts of current sessions, each row with its session's columns (s_…)."""
+    return (
         select(
             item_t,
             session_t.c.patient_id.label("s_patient_id"),
@@ -347,38 +364,64 @@ def _acts(conn: Connection, scope: Scope) -> Iterator[tuple[Any, SimpleNamespace
         .join(session_t, session_t.c.id == item_t.c.session_id)
         .where(item_t.c.kind == "act", *_current_sessions(scope))
     )
-    for row in _rows(conn, query):
-        session = SimpleNamespace(
-            id=row.session_id,
-            patient_id=row.s_patient_id,
-            practice_id=row.s_practice_id,
-            nurse_id=row.s_nurse_id,
-            started_at=row.s_started_at,
-            status=row.s_status,
-            updated_at=row.s_updated_at,
-        )
-        yield row, session
+
+
+def prescribed(catalog: Catalog) -> Any:
+    """SQL: the act row is a prescription (a ServiceRequest), as the catalogue says; else a Procedure."""
+    pairs = [
+        and_(item_t.c.protocol_id == protocol_id, item_t.c.item_id == act_id)
+        for protocol_id, pathway in catalog.pathways.items()
+        for act_id, info in pathway.acts.items()
+        if mapping.act_resource_type(info) == "ServiceRequest"
+    ]
+    return or_(*pairs) if pairs else false()
+
+
+def act_resource(row: Any, catalog: Catalog) -> Resource:
+    """A row of act_query as a Procedure or a ServiceRequest."""
+    session = SimpleNamespace(
+        id=row.session_id,
+        patient_id=row.s_patient_id,
+        practice_id=row.s_practice_id,
+        nurse_id=row.s_nurse_id,
+        started_at=row.s_started_at,
+        status=row.s_status,
+        updated_at=row.s_updated_at,
+    )
+    resource = mapping.delegated_act(row, session, catalog.act(row.protocol_id, row.item_id))  # type: ignore[arg-type]
+    return mapping.stamp(resource, row.s_updated_at)
 
 
 def _act_resources(resource_type: str) -> Callable[[Connection, Scope, Catalog], Iterator[Resource]]:
     def stream(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
-        for item, session in _acts(conn, scope):
-            act = catalog.act(item.protocol_id, item.item_id)
-            if mapping.act_resource_type(act) == resource_type:
-                resource = mapping.delegated_act(item, session, act)  # type: ignore[arg-type]
-                yield mapping.stamp(resource, session.updated_at)
+        for row in _rows(conn, act_query(scope)):
+            if mapping.act_resource_type(catalog.act(row.protocol_id, row.item_id)) == resource_type:
+                yield act_resource(row, catalog)
 
     return stream
 
 
-def flags(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
+def flag_query(scope: Scope) -> Select[Any]:
     query = select(alert_t).where(alert_t.c.practice_id == scope.practice_id)
     if scope.patient_id:
         query = query.where(alert_t.c.patient_id == scope.patient_id)
     if scope.since:
-        query = query.where(or_(alert_t.c.raised_at >= scope.since, alert_t.c.acknowledged_at >= scope.since))
-    for row in _rows(conn, query.order_by(alert_t.c.raised_at)):
-        yield mapping.stamp(mapping.flag(row), _latest(row.raised_at, row.acknowledged_at))
+        query = query.where(flag_changed_since(scope.since))
+    return query
+
+
+def flag_changed_since(since: datetime) -> Any:
+    """SQL: the alert was raised or acknowledged since (its Flag's lastUpdated is the later of both)."""
+    return or_(alert_t.c.raised_at >= since, alert_t.c.acknowledged_at >= since)
+
+
+def flag(row: Any) -> Resource:
+    return mapping.stamp(mapping.flag(row), _latest(row.raised_at, row.acknowledged_at))
+
+
+def flags(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
+    for row in _rows(conn, flag_query(scope).order_by(alert_t.c.raised_at)):
+        yield flag(row)
 
 
 def audit_events(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
