@@ -212,12 +212,10 @@ def _small(
 ) -> list[Resource]:
     """The patient, the practice, the people referenced anywhere in the record, then the SMALL types."""
     people = wanted("Practitioner") or wanted("PractitionerRole")
-    clinical = [
-        resource
-        for resource_type in SMALL
-        if people or wanted(resource_type)
-        for resource in sources.stream(conn, resource_type, scope, catalog)
-    ]
+    clinical: list[Resource] = []
+    if people or any(wanted(resource_type) for resource_type in SMALL):
+        pathways = sources.pathway_resources(conn, scope, catalog)
+        clinical = [resource for resource_type in SMALL for resource in pathways[resource_type]]
     found = [patient]
     everyone = sources.Scope(scope.practice_id)
     if wanted("Organization"):

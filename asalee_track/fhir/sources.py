@@ -200,39 +200,83 @@ def _latest(*moments: datetime | None) -> datetime:
     return max(m for m in moments if m is not None)
 
 
+def _condition(row: Any, catalog: Catalog) -> Resource:
+    resource = mapping.condition(row, catalog.pathway(row.protocol_id))
+    return mapping.stamp(resource, _latest(row.created_at, row.last_change))
+
+
+def _care_plan(
+    row: Any,
+    catalog: Catalog,
+    personal: dict[str, mapping.PersonalTargets],
+    retargeted: dict[str, datetime],
+) -> Resource:
+    ended = row.ended_at
+    ended_on = ended.date() if isinstance(ended, datetime) else None
+    resource = mapping.care_plan(
+        row, catalog.pathway(row.protocol_id), ended_on, personal.get(row.patient_id)
+    )
+    return mapping.stamp(resource, _latest(row.created_at, row.last_change, retargeted.get(row.patient_id)))
+
+
+def _goals(
+    row: Any,
+    catalog: Catalog,
+    personal: dict[str, mapping.PersonalTargets],
+    retargeted: dict[str, datetime],
+) -> list[Resource]:
+    moment = _latest(row.created_at, row.last_change, retargeted.get(row.patient_id))
+    found = mapping.goals(row, catalog.pathway(row.protocol_id), personal.get(row.patient_id))
+    return [mapping.stamp(goal, moment) for goal in found]
+
+
+def _consent(row: Any, catalog: Catalog) -> Resource:
+    resource = mapping.consent(row, catalog.pathway(row.protocol_id))
+    return mapping.stamp(resource, _latest(row.created_at, row.last_change))
+
+
 def conditions(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
     for row in _rows(conn, _enrolments(scope)):
-        resource = mapping.condition(row, catalog.pathway(row.protocol_id))
-        yield mapping.stamp(resource, _latest(row.created_at, row.last_change))
+        yield _condition(row, catalog)
 
 
 def care_plans(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
     personal = personal_targets(conn, scope)
     retargeted = target_changes(conn, scope)
     for row in _rows(conn, _enrolments(scope)):
-        ended = row.ended_at
-        ended_on = ended.date() if isinstance(ended, datetime) else None
-        resource = mapping.care_plan(
-            row, catalog.pathway(row.protocol_id), ended_on, personal.get(row.patient_id)
-        )
-        yield mapping.stamp(
-            resource, _latest(row.created_at, row.last_change, retargeted.get(row.patient_id))
-        )
+        yield _care_plan(row, catalog, personal, retargeted)
 
 
 def goals(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
     personal = personal_targets(conn, scope)
     retargeted = target_changes(conn, scope)
     for row in _rows(conn, _enrolments(scope)):
-        moment = _latest(row.created_at, row.last_change, retargeted.get(row.patient_id))
-        for goal in mapping.goals(row, catalog.pathway(row.protocol_id), personal.get(row.patient_id)):
-            yield mapping.stamp(goal, moment)
+        yield from _goals(row, catalog, personal, retargeted)
 
 
 def consents(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
     for row in _rows(conn, _enrolments(scope)):
-        resource = mapping.consent(row, catalog.pathway(row.protocol_id))
-        yield mapping.stamp(resource, _latest(row.created_at, row.last_change))
+        yield _consent(row, catalog)
+
+
+def pathway_resources(conn: Connection, scope: Scope, catalog: Catalog) -> dict[str, list[Resource]]:
+    """What the Condition, CarePlan, Goal and Consent streams give (the education plan's included), from
+    one read of the enrolments: a patient's record needs all four at once."""
+    personal = personal_targets(conn, scope)
+    retargeted = target_changes(conn, scope)
+    rows = list(conn.execute(_enrolments(scope)))
+    return {
+        "Condition": [_condition(row, catalog) for row in rows],
+        "CarePlan": [
+            *(_care_plan(row, catalog, personal, retargeted) for row in rows),
+            *education.care_plans(conn, scope, catalog),
+        ],
+        "Goal": [
+            *(goal for row in rows for goal in _goals(row, catalog, personal, retargeted)),
+            *education.goals(conn, scope, catalog),
+        ],
+        "Consent": [_consent(row, catalog) for row in rows],
+    }
 
 
 # ---------------------------------------------------------------------------------------------------
