@@ -79,14 +79,14 @@ def format_date(value: date | str | None, fmt: str = "medium") -> str:
             return value
     if isinstance(value, datetime):
         value = value.astimezone(TIMEZONE).date()
-    return dates.format_date(value, format=fmt, locale=current_locale())
+    locale, pattern = _date_pattern(current_locale(), fmt)
+    return pattern.apply(value, locale)
 
 
 def date_formatter(fmt: str = "medium") -> Callable[[date], str]:
     """``format_date`` prepared once: the locale and the pattern are parsed here, not per date (a chart
     labels thousands of points; parsing them each time was a quarter of the pathway page)."""
-    locale = _locale(current_locale())
-    pattern = dates.parse_pattern(locale.date_formats[fmt] if fmt in locale.date_formats else fmt)
+    locale, pattern = _date_pattern(current_locale(), fmt)
 
     def format_one(value: date) -> str:
         day = value.astimezone(TIMEZONE).date() if isinstance(value, datetime) else value
@@ -98,6 +98,13 @@ def date_formatter(fmt: str = "medium") -> Callable[[date], str]:
 @lru_cache
 def _locale(name: str) -> Locale:
     return Locale.parse(name)
+
+
+@lru_cache(maxsize=64)
+def _date_pattern(locale_name: str, fmt: str) -> tuple[Locale, dates.DateTimePattern]:
+    """What babel's format_date parses on every call (a worklist page formats hundreds of dates)."""
+    locale = _locale(locale_name)
+    return locale, dates.parse_pattern(locale.date_formats[fmt] if fmt in locale.date_formats else fmt)
 
 
 def format_datetime(value: datetime | None, fmt: str = "medium") -> str:
