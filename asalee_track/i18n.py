@@ -79,18 +79,16 @@ def format_date(value: date | str | None, fmt: str = "medium") -> str:
             return value
     if isinstance(value, datetime):
         value = value.astimezone(TIMEZONE).date()
-    locale, pattern = _date_pattern(current_locale(), fmt)
-    return pattern.apply(value, locale)
+    return _formatted(current_locale(), fmt, value)
 
 
 def date_formatter(fmt: str = "medium") -> Callable[[date], str]:
-    """``format_date`` prepared once: the locale and the pattern are parsed here, not per date (a chart
-    labels thousands of points; parsing them each time was a quarter of the pathway page)."""
-    locale, pattern = _date_pattern(current_locale(), fmt)
+    """``format_date`` for many dates in a row (a chart labels hundreds of points)."""
+    locale_name = current_locale()
 
     def format_one(value: date) -> str:
         day = value.astimezone(TIMEZONE).date() if isinstance(value, datetime) else value
-        return pattern.apply(day, locale)
+        return _formatted(locale_name, fmt, day)
 
     return format_one
 
@@ -105,6 +103,14 @@ def _date_pattern(locale_name: str, fmt: str) -> tuple[Locale, dates.DateTimePat
     """What babel's format_date parses on every call (a worklist page formats hundreds of dates)."""
     locale = _locale(locale_name)
     return locale, dates.parse_pattern(locale.date_formats[fmt] if fmt in locale.date_formats else fmt)
+
+
+@lru_cache(maxsize=16_384)
+def _formatted(locale_name: str, fmt: str, day: date) -> str:
+    """Kept: a practice's sessions fall on the same few thousand days, shown again on every page (babel
+    takes a tenth of a millisecond per date)."""
+    locale, pattern = _date_pattern(locale_name, fmt)
+    return pattern.apply(day, locale)
 
 
 def format_datetime(value: datetime | None, fmt: str = "medium") -> str:
