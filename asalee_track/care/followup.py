@@ -402,7 +402,15 @@ def _fill_page(
 ) -> None:
     """What the rows of the page show: their due measures, open alerts, patients and pathways."""
     ids = list(page)
-    due = select(MeasureDue).where(col(MeasureDue.patient_id).in_(ids), col(MeasureDue.due_at) <= now)
+    # Plain rows, not ORM objects: a page holds hundreds of due measures, read and dropped at once.
+    due = select(
+        MeasureDue.patient_id,
+        MeasureDue.protocol_id,
+        MeasureDue.measure_id,
+        MeasureDue.due_at,
+        MeasureDue.overdue_at,
+        MeasureDue.lost_at,
+    ).where(col(MeasureDue.patient_id).in_(ids), col(MeasureDue.due_at) <= now)
     for row in db.exec(due.where(MeasureDue.protocol_id == pathway) if pathway else due).all():
         status = "lost" if now >= row.lost_at else "overdue" if now >= row.overdue_at else "due"
         item = DueItem(row.measure_id, None, row.due_at, row.overdue_at, status, row.lost_at)  # type: ignore[arg-type]
