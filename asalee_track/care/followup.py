@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Integer, String, bindparam, case, column, delete, func, text
+from sqlalchemy import Integer, String, bindparam, case, column, delete, func, insert, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -54,16 +54,25 @@ def refresh_latest(db: Session, patient_id: str, practice_id: int) -> None:
         .where(Observation.patient_id == patient_id, *stands())
         .group_by(Observation.measure_id)
     ).all()
-    for measure_id, last_at in rows:
-        db.add(
-            MeasureLatest(
-                patient_id=patient_id,
-                measure_id=measure_id,
-                practice_id=practice_id,
-                last_at=last_at if last_at.tzinfo else last_at.replace(tzinfo=UTC),
-            )
-        )
-    db.flush()
+    latest = [
+        {
+            "patient_id": patient_id,
+            "measure_id": measure_id,
+            "practice_id": practice_id,
+            "last_at": last_at if last_at.tzinfo else last_at.replace(tzinfo=UTC),
+        }
+        for measure_id, last_at in rows
+    ]
+    _insert(db, MeasureLatest, latest)
+
+
+def _insert(
+    db: Session, table: type[MeasureLatest] | type[MeasureDue], rows: list[dict[str, object]]
+) -> None:
+    """Derived rows in one statement: rebuilt on every save, they are not worth an ORM object each
+    (building and flushing them one by one was a third of a session's save)."""
+    if rows:
+        db.execute(insert(table), rows)
 
 
 def refresh(db: Session, protocols: ProtocolSet, patient_id: str, practice_id: int) -> None:
@@ -91,23 +100,24 @@ def refresh_schedule(db: Session, protocols: ProtocolSet, patient_id: str, pract
     personal = intervals.current(db, patient_id)
     # `now` only decides the status, which is not stored.
     now = datetime.now(UTC)
+    due = []
     for protocol_id, start in enrolments:
         protocol = protocols.get(protocol_id)
         if protocol is None:
             continue
         for item in due_from_latest(protocol, latest, start, now, snoozed, personal):
-            db.add(
-                MeasureDue(
-                    patient_id=patient_id,
-                    protocol_id=protocol_id,
-                    measure_id=item.measure,
-                    practice_id=practice_id,
-                    due_at=item.due_at,
-                    overdue_at=item.overdue_at,
-                    lost_at=item.lost_at,
-                )
+            due.append(
+                {
+                    "patient_id": patient_id,
+                    "protocol_id": protocol_id,
+                    "measure_id": item.measure,
+                    "practice_id": practice_id,
+                    "due_at": item.due_at,
+                    "overdue_at": item.overdue_at,
+                    "lost_at": item.lost_at,
+                }
             )
-    db.flush()
+    _insert(db, MeasureDue, due)
 
 
 def schedule_fingerprint(protocols: ProtocolSet) -> str:
@@ -321,12 +331,18 @@ def worklist(
     ):
         counts[status] = count
     chosen = select(ranked.c.patient_id).where(col(ranked.c.status).in_(wanted))
+    # Without a nurse filter the counts above already say how many rows the list has: ranking the
+    # practice a third time (counted through a subquery, SQLite re-evaluates the CTEs) cost more than
+    # the rest of the page.
+    total = sum(counts[status] for status in wanted)
     if nurse_id:
         seen = select(CareSession.patient_id).where(
             CareSession.nurse_id == nurse_id, CareSession.patient_id == ranked.c.patient_id
         )
         chosen = chosen.where(seen.exists())
-    total = db.connection().execute(select(func.count()).select_from(chosen.subquery()), params).scalar_one()
+        total = (
+            db.connection().execute(select(func.count()).select_from(chosen.subquery()), params).scalar_one()
+        )
     order = (
         func.coalesce(ranked.c.severity, 9),
         func.coalesce(ranked.c.worst, 9),
@@ -394,7 +410,15 @@ def _fill_page(
 ) -> None:
     """What the rows of the page show: their due measures, open alerts, patients and pathways."""
     ids = list(page)
-    due = select(MeasureDue).where(col(MeasureDue.patient_id).in_(ids), col(MeasureDue.due_at) <= now)
+    # Plain rows, not ORM objects: a page holds hundreds of due measures, read and dropped at once.
+    due = select(  # type: ignore[call-overload]  # SQLModel types select() up to four columns
+        MeasureDue.patient_id,
+        MeasureDue.protocol_id,
+        MeasureDue.measure_id,
+        MeasureDue.due_at,
+        MeasureDue.overdue_at,
+        MeasureDue.lost_at,
+    ).where(col(MeasureDue.patient_id).in_(ids), col(MeasureDue.due_at) <= now)
     for row in db.exec(due.where(MeasureDue.protocol_id == pathway) if pathway else due).all():
         status = "lost" if now >= row.lost_at else "overdue" if now >= row.overdue_at else "due"
         item = DueItem(row.measure_id, None, row.due_at, row.overdue_at, status, row.lost_at)  # type: ignore[arg-type]

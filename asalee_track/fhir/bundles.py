@@ -34,7 +34,7 @@ def references(value: Any) -> Iterator[str]:
             yield from references(item)
 
 
-def _referenced_users(resources: Iterable[Resource]) -> set[int]:
+def referenced_users(resources: Iterable[Resource]) -> set[int]:
     users: set[int] = set()
     for resource in resources:
         for reference in references(resource):
@@ -50,7 +50,7 @@ def patient_record(conn: Connection, practice_id: int, patient_id: str, catalog:
     clinical = [r for kind in sources.PATIENT_TYPES for r in sources.stream(conn, kind, scope, catalog)]
     if not clinical or clinical[0]["resourceType"] != "Patient":
         raise not_found(f"Patient/{patient_id} is not known in this practice")
-    users = _referenced_users(clinical)
+    users = referenced_users(clinical)
     people_scope = sources.Scope(practice_id)
     supporting = [
         *sources.organizations(conn, people_scope, catalog),

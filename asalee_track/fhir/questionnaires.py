@@ -9,7 +9,7 @@ wording; each answer option carries its points as an ``ordinalValue``.
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.engine import Connection
 
 from asalee_track.care.standing import current_version
@@ -106,13 +106,14 @@ def questionnaire_response(row: Any, answers: list[Any], catalog: Catalog) -> Re
     return resource
 
 
-def questionnaire_responses(conn: Connection, scope: Any, catalog: Catalog) -> Iterator[Resource]:
+def response_query(scope: Any) -> Select[Any]:
+    """Responses of current sessions, each row with its session's columns (s_…)."""
     where = [session_t.c.practice_id == scope.practice_id, current_version()]
     if scope.patient_id:
         where.append(session_t.c.patient_id == scope.patient_id)
     if scope.since:
         where.append(session_t.c.updated_at >= scope.since)
-    query = (
+    return (
         select(
             response_t,
             session_t.c.started_at.label("s_started_at"),
@@ -122,8 +123,21 @@ def questionnaire_responses(conn: Connection, scope: Any, catalog: Catalog) -> I
         )
         .join(session_t, session_t.c.id == response_t.c.session_id)
         .where(*where)
-        .order_by(session_t.c.started_at, response_t.c.id)
     )
+
+
+def answers_of(conn: Connection, response_ids: list[str]) -> dict[str, list[Any]]:
+    """response id → its answers, in one query for a page of responses."""
+    found: dict[str, list[Any]] = {response_id: [] for response_id in response_ids}
+    if response_ids:
+        query = select(answer_t).where(answer_t.c.response_id.in_(response_ids)).order_by(answer_t.c.id)
+        for answer in conn.execute(query):
+            found[answer.response_id].append(answer)
+    return found
+
+
+def questionnaire_responses(conn: Connection, scope: Any, catalog: Catalog) -> Iterator[Resource]:
+    query = response_query(scope).order_by(session_t.c.started_at, response_t.c.id)
     for row in conn.execute(query):
         answers = list(
             conn.execute(select(answer_t).where(answer_t.c.response_id == row.id).order_by(answer_t.c.id))

@@ -14,7 +14,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, false, func, or_, select
 from sqlalchemy.engine import Connection
 
 from asalee_track.care.actor import CLINICAL_ROLES
@@ -202,39 +202,83 @@ def _latest(*moments: datetime | None) -> datetime:
     return max(m for m in moments if m is not None)
 
 
+def _condition(row: Any, catalog: Catalog) -> Resource:
+    resource = mapping.condition(row, catalog.pathway(row.protocol_id))
+    return mapping.stamp(resource, _latest(row.created_at, row.last_change))
+
+
+def _care_plan(
+    row: Any,
+    catalog: Catalog,
+    personal: Mapping[str, mapping.PersonalTargets],
+    retargeted: dict[str, datetime],
+) -> Resource:
+    ended = row.ended_at
+    ended_on = ended.date() if isinstance(ended, datetime) else None
+    resource = mapping.care_plan(
+        row, catalog.pathway(row.protocol_id), ended_on, personal.get(row.patient_id)
+    )
+    return mapping.stamp(resource, _latest(row.created_at, row.last_change, retargeted.get(row.patient_id)))
+
+
+def _goals(
+    row: Any,
+    catalog: Catalog,
+    personal: Mapping[str, mapping.PersonalTargets],
+    retargeted: dict[str, datetime],
+) -> list[Resource]:
+    moment = _latest(row.created_at, row.last_change, retargeted.get(row.patient_id))
+    found = mapping.goals(row, catalog.pathway(row.protocol_id), personal.get(row.patient_id))
+    return [mapping.stamp(goal, moment) for goal in found]
+
+
+def _consent(row: Any, catalog: Catalog) -> Resource:
+    resource = mapping.consent(row, catalog.pathway(row.protocol_id))
+    return mapping.stamp(resource, _latest(row.created_at, row.last_change))
+
+
 def conditions(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
     for row in _rows(conn, _enrolments(scope)):
-        resource = mapping.condition(row, catalog.pathway(row.protocol_id))
-        yield mapping.stamp(resource, _latest(row.created_at, row.last_change))
+        yield _condition(row, catalog)
 
 
 def care_plans(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
     personal = personal_targets(conn, scope)
     retargeted = target_changes(conn, scope)
     for row in _rows(conn, _enrolments(scope)):
-        ended = row.ended_at
-        ended_on = ended.date() if isinstance(ended, datetime) else None
-        resource = mapping.care_plan(
-            row, catalog.pathway(row.protocol_id), ended_on, personal.get(row.patient_id)
-        )
-        yield mapping.stamp(
-            resource, _latest(row.created_at, row.last_change, retargeted.get(row.patient_id))
-        )
+        yield _care_plan(row, catalog, personal, retargeted)
 
 
 def goals(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
     personal = personal_targets(conn, scope)
     retargeted = target_changes(conn, scope)
     for row in _rows(conn, _enrolments(scope)):
-        moment = _latest(row.created_at, row.last_change, retargeted.get(row.patient_id))
-        for goal in mapping.goals(row, catalog.pathway(row.protocol_id), personal.get(row.patient_id)):
-            yield mapping.stamp(goal, moment)
+        yield from _goals(row, catalog, personal, retargeted)
 
 
 def consents(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
     for row in _rows(conn, _enrolments(scope)):
-        resource = mapping.consent(row, catalog.pathway(row.protocol_id))
-        yield mapping.stamp(resource, _latest(row.created_at, row.last_change))
+        yield _consent(row, catalog)
+
+
+def pathway_resources(conn: Connection, scope: Scope, catalog: Catalog) -> dict[str, list[Resource]]:
+    """What the Condition, CarePlan, Goal and Consent streams give (the education plan's included), from
+    one read of the enrolments: a patient's record needs all four at once."""
+    personal = personal_targets(conn, scope)
+    retargeted = target_changes(conn, scope)
+    rows = list(conn.execute(_enrolments(scope)))
+    return {
+        "Condition": [_condition(row, catalog) for row in rows],
+        "CarePlan": [
+            *(_care_plan(row, catalog, personal, retargeted) for row in rows),
+            *education.care_plans(conn, scope, catalog),
+        ],
+        "Goal": [
+            *(goal for row in rows for goal in _goals(row, catalog, personal, retargeted)),
+            *education.goals(conn, scope, catalog),
+        ],
+        "Consent": [_consent(row, catalog) for row in rows],
+    }
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -251,6 +295,12 @@ def _current_sessions(scope: Scope) -> list[Any]:
     return where
 
 
+def session_nurses(conn: Connection, scope: Scope) -> set[int]:
+    """The nurses of the current sessions: the people every session-derived resource refers to."""
+    query = select(session_t.c.nurse_id).where(*_current_sessions(scope)).distinct()
+    return {row.nurse_id for row in conn.execute(query)}
+
+
 def condition_ids(conn: Connection, scope: Scope) -> dict[str, dict[str, str]]:
     """patient id → protocol id → Condition id: small (one entry per enrolment), loaded once per export
     so that each Encounter can say which pathways it served."""
@@ -265,11 +315,18 @@ def condition_ids(conn: Connection, scope: Scope) -> dict[str, dict[str, str]]:
     return found
 
 
+def encounter_query(scope: Scope) -> Select[Any]:
+    return select(session_t).where(*_current_sessions(scope))
+
+
+def encounter(row: Any, reasons: dict[str, dict[str, str]]) -> Resource:
+    return mapping.stamp(mapping.encounter(row, reasons.get(row.patient_id)), row.updated_at)
+
+
 def encounters(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
     reasons = condition_ids(conn, scope)
-    query = select(session_t).where(*_current_sessions(scope)).order_by(session_t.c.started_at)
-    for row in _rows(conn, query):
-        yield mapping.stamp(mapping.encounter(row, reasons.get(row.patient_id)), row.updated_at)
+    for row in _rows(conn, encounter_query(scope).order_by(session_t.c.started_at)):
+        yield encounter(row, reasons)
 
 
 def observation_changed_at() -> Any:
@@ -291,6 +348,9 @@ def observation_query(scope: Scope) -> Select[Any]:
     )
     if scope.patient_id:
         lab = and_(lab, lab_result_t.c.patient_id == scope.patient_id)
+    # One patient's observations: said of the observation too, so that its patient index is used rather
+    # than a scan of every observation the practice holds (the OR below spans two joined tables).
+    own = (observation_t.c.patient_id == scope.patient_id,) if scope.patient_id else ()
     if scope.since:
         entered = func.coalesce(lab_result_t.c.resolved_at, lab_report_t.c.received_at)
         lab = and_(lab, entered >= scope.since)
@@ -312,7 +372,7 @@ def observation_query(scope: Scope) -> Select[Any]:
             .outerjoin(lab_report_t, lab_report_t.c.id == lab_result_t.c.lab_report_id)
             .outerjoin(response_t, response_t.c.observation_id == observation_t.c.id)
         )
-        .where(or_(and_(*_current_sessions(scope)), lab))
+        .where(or_(and_(*_current_sessions(scope)), lab), *own)
     )
 
 
@@ -335,8 +395,9 @@ def map_observations(rows: Iterator[Any], catalog: Catalog, practice_id: int) ->
             yield mapping.stamp(resource, row.s_updated_at)
 
 
-def _acts(conn: Connection, scope: Scope) -> Iterator[tuple[Any, SimpleNamespace]]:
-    query = (
+def act_query(scope: Scope) -> Select[Any]:
+    """Delegated acts of current sessions, each row with its session's columns (s_…)."""
+    return (
         select(
             item_t,
             session_t.c.patient_id.label("s_patient_id"),
@@ -349,38 +410,64 @@ def _acts(conn: Connection, scope: Scope) -> Iterator[tuple[Any, SimpleNamespace
         .join(session_t, session_t.c.id == item_t.c.session_id)
         .where(item_t.c.kind == "act", *_current_sessions(scope))
     )
-    for row in _rows(conn, query):
-        session = SimpleNamespace(
-            id=row.session_id,
-            patient_id=row.s_patient_id,
-            practice_id=row.s_practice_id,
-            nurse_id=row.s_nurse_id,
-            started_at=row.s_started_at,
-            status=row.s_status,
-            updated_at=row.s_updated_at,
-        )
-        yield row, session
+
+
+def prescribed(catalog: Catalog) -> Any:
+    """SQL: the act row is a prescription (a ServiceRequest), as the catalogue says; else a Procedure."""
+    pairs = [
+        and_(item_t.c.protocol_id == protocol_id, item_t.c.item_id == act_id)
+        for protocol_id, pathway in catalog.pathways.items()
+        for act_id, info in pathway.acts.items()
+        if mapping.act_resource_type(info) == "ServiceRequest"
+    ]
+    return or_(*pairs) if pairs else false()
+
+
+def act_resource(row: Any, catalog: Catalog) -> Resource:
+    """A row of act_query as a Procedure or a ServiceRequest."""
+    session = SimpleNamespace(
+        id=row.session_id,
+        patient_id=row.s_patient_id,
+        practice_id=row.s_practice_id,
+        nurse_id=row.s_nurse_id,
+        started_at=row.s_started_at,
+        status=row.s_status,
+        updated_at=row.s_updated_at,
+    )
+    resource = mapping.delegated_act(row, session, catalog.act(row.protocol_id, row.item_id))  # type: ignore[arg-type]
+    return mapping.stamp(resource, row.s_updated_at)
 
 
 def _act_resources(resource_type: str) -> Callable[[Connection, Scope, Catalog], Iterator[Resource]]:
     def stream(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
-        for item, session in _acts(conn, scope):
-            act = catalog.act(item.protocol_id, item.item_id)
-            if mapping.act_resource_type(act) == resource_type:
-                resource = mapping.delegated_act(item, session, act)  # type: ignore[arg-type]
-                yield mapping.stamp(resource, session.updated_at)
+        for row in _rows(conn, act_query(scope)):
+            if mapping.act_resource_type(catalog.act(row.protocol_id, row.item_id)) == resource_type:
+                yield act_resource(row, catalog)
 
     return stream
 
 
-def flags(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
+def flag_query(scope: Scope) -> Select[Any]:
     query = select(alert_t).where(alert_t.c.practice_id == scope.practice_id)
     if scope.patient_id:
         query = query.where(alert_t.c.patient_id == scope.patient_id)
     if scope.since:
-        query = query.where(or_(alert_t.c.raised_at >= scope.since, alert_t.c.acknowledged_at >= scope.since))
-    for row in _rows(conn, query.order_by(alert_t.c.raised_at)):
-        yield mapping.stamp(mapping.flag(row), _latest(row.raised_at, row.acknowledged_at))
+        query = query.where(flag_changed_since(scope.since))
+    return query
+
+
+def flag_changed_since(since: datetime) -> Any:
+    """SQL: the alert was raised or acknowledged since (its Flag's lastUpdated is the later of both)."""
+    return or_(alert_t.c.raised_at >= since, alert_t.c.acknowledged_at >= since)
+
+
+def flag(row: Any) -> Resource:
+    return mapping.stamp(mapping.flag(row), _latest(row.raised_at, row.acknowledged_at))
+
+
+def flags(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
+    for row in _rows(conn, flag_query(scope).order_by(alert_t.c.raised_at)):
+        yield flag(row)
 
 
 def audit_events(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
