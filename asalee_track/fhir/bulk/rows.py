@@ -34,9 +34,7 @@ class _Columns:
         columns = list(query.selected_columns)
         self.names = [column.name for column in columns]
         self.index = {name: i for i, name in enumerate(self.names)}
-        self.processors = [
-            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
-        ]
+        self.processors = [_processor(column.type, dialect) for column in columns]
         self.raw = query.with_only_columns(
             *(
                 type_coerce(column.element if isinstance(column, Label) else column, NullType()).label(
@@ -57,6 +55,13 @@ class _Columns:
                 for name, process, value in zip(self.names, self.processors, row, strict=True)
             }
         )
+
+
+def _processor(column_type: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """What the ORM does to a value of this type read from this dialect's driver."""
+    if getattr(column_type, "asdecimal", None) is False:
+        return None  # floats come as floats (psycopg would otherwise want the column's type code)
+    return column_type.dialect_impl(dialect).result_processor(dialect, None)
 
 
 def _same(value: Any) -> Any:
