@@ -114,7 +114,8 @@ def _pg_recreate(url: str, template: str | None = None) -> None:
     with admin.connect() as conn:
         conn.execute(
             text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :n AND pid <> pg_backend_pid()"
             ),
             {"n": name},
         )
@@ -126,26 +127,35 @@ def _pg_recreate(url: str, template: str | None = None) -> None:
 def prepare(url: str, patients: int) -> dict[str, int]:
     """Build the practice, then what the benchmarks need: a password people can log in with, and
     diabetes patients also followed for obesity (the full session saves both pathways' measures)."""
-    from asalee_track.care import accounts
-
     if url.startswith("postgresql"):
         _pg_recreate(url)
     started = time.perf_counter()
     counts = dataset.build(url, patients, all_pathways_every=50)
+    ready(url)
+    say(f"built {patients:,} patients × 10 years in {time.perf_counter() - started:.0f} s: {counts}")
+    return counts
+
+
+def ready(url: str) -> None:
+    """What the benchmarks add to a built practice."""
+    from asalee_track.care import accounts
+
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text("UPDATE app_user SET password_hash = :h"), {"h": accounts.hash_password(PASSWORD)})
         diabetic = conn.execute(
             text(
-                "SELECT patient_id, start_date FROM enrolment WHERE protocol_id = 'diabete-type-2' AND status = 'active' "
-                "AND patient_id NOT IN (SELECT patient_id FROM enrolment WHERE protocol_id = 'obesite') LIMIT 200"
+                "SELECT patient_id, start_date FROM enrolment WHERE protocol_id = 'diabete-type-2' "
+                "AND status = 'active' AND patient_id NOT IN "
+                "(SELECT patient_id FROM enrolment WHERE protocol_id = 'obesite') LIMIT 200"
             )
         ).all()
         for patient_id, start in diabetic:
             conn.execute(
                 text(
-                    "INSERT INTO enrolment (id, patient_id, practice_id, protocol_id, protocol_version, referring_gp_id,"
-                    " start_date, consent_date, consent_method, consent_recorded_by, status, created_at) VALUES "
+                    "INSERT INTO enrolment (id, patient_id, practice_id, protocol_id, protocol_version, "
+                    "referring_gp_id, start_date, consent_date, consent_method, consent_recorded_by, status, "
+                    "created_at) VALUES "
                     "(:id, :p, 1, 'obesite', '2026.1', 2, :s, :s, 'oral', 1, 'active', :c)"
                 ),
                 {
@@ -159,8 +169,6 @@ def prepare(url: str, patients: int) -> dict[str, int]:
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
-    say(f"built {patients:,} patients × 10 years in {time.perf_counter() - started:.0f} s: {counts}")
-    return counts
 
 
 def _stored_now(url: str) -> Any:
@@ -212,7 +220,8 @@ def _ids(url: str) -> tuple[list[str], list[str]]:
         rich = list(
             conn.execute(
                 text(
-                    "SELECT patient_id FROM enrolment WHERE status = 'active' GROUP BY patient_id HAVING count(*) >= 4"
+                    "SELECT patient_id FROM enrolment WHERE status = 'active' "
+                    "GROUP BY patient_id HAVING count(*) >= 4"
                 )
             ).scalars()
         )
@@ -379,7 +388,7 @@ def load_run(url: str, base: str, clients: int, seconds: float, minimum: int) ->
     readers = rich + savers[:200]
     result = Load()
     sessions = []
-    for number in range(clients):  # logged in first: password hashing is slow on purpose
+    for _ in range(clients):  # logged in first: password hashing is slow on purpose
         client = httpx.Client(base_url=base, timeout=120)
         sessions.append((client, log_in(client, "n@b")))
     started = time.monotonic()
@@ -667,7 +676,8 @@ def machine() -> str:
         "unknown CPU",
     )
     load = os.getloadavg()
-    return f"{os.cpu_count()} CPUs ({model}), load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} at the end"
+    loads = " / ".join(f"{value:.1f}" for value in load)
+    return f"{os.cpu_count()} CPUs ({model}), load average {loads} at the end"
 
 
 def main() -> None:
@@ -746,8 +756,8 @@ def run(args: argparse.Namespace, tmp: Path, data: Path) -> None:
     if "concurrency" in args.parts:
         rows = concurrency(backends, args, tmp)
         out.append(
-            f"### Concurrent clients over HTTP, {args.patients:,} patients, ≥ {args.seconds:.0f} s and ≥ {args.runs} "
-            "requests per row (70 % reads, 30 % saves)\n\n"
+            f"### Concurrent clients over HTTP, {args.patients:,} patients, ≥ {args.seconds:.0f} s and "
+            f"≥ {args.runs} requests per row (70 % reads, 30 % saves)\n\n"
             + table(
                 [
                     "database",
@@ -777,8 +787,8 @@ def run(args: argparse.Namespace, tmp: Path, data: Path) -> None:
         rows = scale(args.sizes, data, tmp, reuse)
         out.append(
             "### Bulk export (SQLite, whole practice, every type) against the raw limit\n\n"
-            "Raw: the rows of Encounter, Observation and AuditEvent read with plain sqlite3 and written with orjson "
-            "as they come, the same process right after the export.\n\n"
+            "Raw: the rows of Encounter, Observation and AuditEvent read with plain sqlite3 and written "
+            "with orjson as they come, in the same process right after the export.\n\n"
             + table(
                 [
                     "patients",
