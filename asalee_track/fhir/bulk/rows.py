@@ -11,7 +11,7 @@ compare both on the same rows.
 """
 
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -74,19 +74,51 @@ class _Times:
     def __init__(self, process: Callable[[Any], Any]) -> None:
         self.process = process
         self.seen: dict[Any, tuple[str, str]] = {}
+        self.days: dict[str, int] = {}
 
     def __call__(self, raw: Any) -> tuple[str, str]:
         found = self.seen.get(raw)
         if found is None:
-            moment = self.process(raw)
-            found = (moment.isoformat(), str(int(moment.timestamp() * 1_000_000)))
+            found = self._sqlite(raw) if type(raw) is str else None
+            if found is None:
+                moment = self.process(raw)
+                found = (moment.isoformat(), str(int(moment.timestamp() * 1_000_000)))
             if len(self.seen) >= _CACHE_LIMIT:
                 self.seen.clear()
             self.seen[raw] = found
         return found
 
+    def _sqlite(self, raw: str) -> tuple[str, str] | None:
+        """SQLite's text, `2016-01-01 08:00:00.000000` (UTC, as the column type writes it), read without
+        making a datetime: the same ISO text and the same float arithmetic as `datetime.timestamp()`
+        (microseconds since the epoch divided by 10**6, times 10**6, truncated). Other forms: None."""
+        if len(raw) != 26 or raw[10] != " " or raw[19] != "." or raw[13] != ":" or raw[16] != ":":
+            return None
+        day = raw[:10]
+        seconds = self.days.get(day)
+        if seconds is None:
+            seconds = self.days[day] = (date.fromisoformat(day) - _EPOCH).days * 86400
+        micro = raw[20:]
+        clock = int(raw[11:13]) * 3600 + int(raw[14:16]) * 60 + int(raw[17:19])
+        total = (seconds + clock) * 1_000_000 + int(micro)
+        iso = f"{day}T{raw[11:19]}+00:00" if micro == "000000" else f"{day}T{raw[11:]}+00:00"
+        return iso, str(int(total / 1_000_000 * 1_000_000))
+
+
+_EPOCH = date(1970, 1, 1)
+
 
 def _partitions(conn: Connection, query: Select[Any]) -> Iterator[Any]:
+    if conn.dialect.name == "sqlite":
+        # SQLite reads as it goes (no server-side cursor): the driver's own tuples, without a Row each.
+        result = conn.execute(query)
+        try:
+            cursor = result.cursor
+            while batch := cursor.fetchmany(sources.BATCH):
+                yield from batch
+        finally:
+            result.close()
+        return
     for part in conn.execute(query.execution_options(yield_per=sources.BATCH)).partitions():
         yield from part
 
