@@ -71,22 +71,28 @@ def _same(value: Any) -> Any:
 class _Times:
     """Stored time → (ISO text, versionId), computed as `mapping` does, once per distinct value."""
 
-    def __init__(self, process: Callable[[Any], Any]) -> None:
+    def __init__(self, process: Callable[[Any], Any], cache: bool = True) -> None:
         self.process = process
+        self.cache = cache
         self.seen: dict[Any, tuple[str, str]] = {}
         self.days: dict[str, int] = {}
 
     def __call__(self, raw: Any) -> tuple[str, str]:
+        if not self.cache:
+            return (self._sqlite(raw) if type(raw) is str else None) or self._convert(raw)
         found = self.seen.get(raw)
         if found is None:
             found = self._sqlite(raw) if type(raw) is str else None
             if found is None:
-                moment = self.process(raw)
-                found = (moment.isoformat(), str(int(moment.timestamp() * 1_000_000)))
+                found = self._convert(raw)
             if len(self.seen) >= _CACHE_LIMIT:
                 self.seen.clear()
             self.seen[raw] = found
         return found
+
+    def _convert(self, raw: Any) -> tuple[str, str]:
+        moment = self.process(raw)
+        return moment.isoformat(), str(int(moment.timestamp() * 1_000_000))
 
     def _sqlite(self, raw: str) -> tuple[str, str] | None:
         """SQLite's text, `2016-01-01 08:00:00.000000` (UTC, as the column type writes it), read without
@@ -326,53 +332,29 @@ def audit_events(conn: Connection, scope: sources.Scope, catalog: Catalog) -> It
     )
     i_object_type, i_object_id, i_patient = at["object_type"], at["object_id"], at["patient_id"]
     i_outcome, i_detail, i_role, i_name = at["outcome"], at["detail"], at["u_role"], at["u_name"]
-    times = _Times(columns.processor("at"))
-    actions: dict[str, tuple[dict[str, str], list[dict[str, str]], str]] = {}
-    agents: dict[tuple[Any, Any, Any], list[dict[str, Any]]] = {}
-    sources_: dict[Any, dict[str, Any]] = {}
+    times = _Times(columns.processor("at"), cache=False)  # every event has its own instant
+    # What events of one action, by one user, in one practice, with one outcome share.
+    heads: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     person = mapping._coding(codes.AUDIT_ENTITY_TYPE, "1", "Person")
-    server = [mapping._coding(codes.AUDIT_SOURCE_TYPE, "4", "Application Server")]
-    outcomes = mapping._AUDIT_OUTCOMES
     for row in _partitions(conn, columns.raw):
-        action_name = row[i_action]
-        action = actions.get(action_name)
-        if action is None:
-            type_code, type_display, letter = mapping._AUDIT_TYPES.get(
-                action_name, ("110110", "Patient Record", "E")
-            )
-            action = actions[action_name] = (
-                mapping._coding(codes.DICOM_DCM, type_code, type_display),
-                [mapping._coding(codes.LOCAL_CODES, f"audit-{action_name}", action_name)],
-                mapping._AUDIT_ACTIONS.get(action_name, letter),
-            )
-        user_id, role, name = row[i_user], row[i_role], row[i_name]
-        agent = agents.get((user_id, role, name))
-        if agent is None:
-            agent = agents[user_id, role, name] = [_agent(user_id, role, name)]
-        practice = row[i_practice]
-        source = sources_.get(practice)
-        if source is None:
-            source = sources_[practice] = {
-                "site": "asalee-track",
-                "observer": mapping.ref("Organization", mapping.org_id(practice))
-                if practice
-                else {"display": "asalee-track"},
-                "type": server,
-            }
+        key = (row[i_action], row[i_user], row[i_role], row[i_name], row[i_practice], row[i_outcome])
+        head = heads.get(key)
+        if head is None:
+            head = heads[key] = _audit_head(*key)
         recorded, version = times(row[i_at])
-        outcome = row[i_outcome]
         resource: Resource = {
             "resourceType": "AuditEvent",
             "id": f"audit-{row[i_id] or 0}",
-            "type": action[0],
-            "subtype": action[1],
-            "action": action[2],
+            "type": head[0],
+            "subtype": head[1],
+            "action": head[2],
             "recorded": recorded,
-            "outcome": outcomes.get(outcome, "4"),
-            "agent": agent,
-            "source": source,
+            "outcome": head[3],
+            "agent": head[4],
+            "source": head[5],
         }
-        if outcome != "success" and outcome in outcomes:
+        outcome = key[5]
+        if head[6]:
             resource["outcomeDesc"] = outcome
         entities: list[dict[str, Any]] = []
         patient_id = row[i_patient]
@@ -392,6 +374,30 @@ def audit_events(conn: Connection, scope: sources.Scope, catalog: Catalog) -> It
             resource["entity"] = entities
         resource["meta"] = {"versionId": version, "lastUpdated": recorded}
         yield resource
+
+
+def _audit_head(
+    action: str, user_id: int | None, role: str | None, name: str | None, practice: int | None, outcome: str
+) -> tuple[Any, ...]:
+    """type, subtype, action, outcome, agent, source, whether outcomeDesc is written: as `mapping`."""
+    type_code, type_display, letter = mapping._AUDIT_TYPES.get(action, ("110110", "Patient Record", "E"))
+    source = {
+        "site": "asalee-track",
+        "observer": mapping.ref("Organization", mapping.org_id(practice))
+        if practice
+        else {"display": "asalee-track"},
+        "type": [mapping._coding(codes.AUDIT_SOURCE_TYPE, "4", "Application Server")],
+    }
+    outcomes = mapping._AUDIT_OUTCOMES
+    return (
+        mapping._coding(codes.DICOM_DCM, type_code, type_display),
+        [mapping._coding(codes.LOCAL_CODES, f"audit-{action}", action)],
+        mapping._AUDIT_ACTIONS.get(action, letter),
+        outcomes.get(outcome, "4"),
+        [_agent(user_id, role, name)],
+        source,
+        outcome != "success" and outcome in outcomes,
+    )
 
 
 def _agent(user_id: int | None, role: str | None, name: str | None) -> dict[str, Any]:
