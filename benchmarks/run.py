@@ -695,6 +695,10 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", help="scale points (default 500 2000 20000)")
     parser.add_argument("--postgres-url", default=os.environ.get("ASALEE_BENCH_POSTGRES_URL", DEFAULT_PG))
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument(
+        "--reuse-postgres", action="store_true", help="keep the PostgreSQL practice built by an earlier run"
+    )
     parser.add_argument("--data-dir", help="keep the built SQLite practices here and reuse them")
     parser.add_argument("--export", nargs=2, metavar=("URL", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -715,14 +719,14 @@ def main() -> None:
 def run(args: argparse.Namespace, tmp: Path, data: Path) -> None:
     needs_practice = {"latency", "concurrency", "slow"} & set(args.parts)
     sqlite_master = f"sqlite:///{data / f'practice-{args.patients}.db'}"
-    backends = [Backend("SQLite", sqlite_master)]
+    backends = [] if args.no_sqlite else [Backend("SQLite", sqlite_master)]
     if not args.no_postgres:
         backends.append(Backend("PostgreSQL", args.postgres_url))
-    if needs_practice or args.patients in args.sizes:
+    if (needs_practice and not args.no_sqlite) or ("scale" in args.parts and args.patients in args.sizes):
         if not (data / f"practice-{args.patients}.ok").exists():
             prepare(sqlite_master, args.patients)
             (data / f"practice-{args.patients}.ok").touch()
-    if needs_practice and not args.no_postgres:
+    if needs_practice and not args.no_postgres and not args.reuse_postgres:
         prepare(args.postgres_url, args.patients)
     out = []
     if "latency" in args.parts:
