@@ -8,7 +8,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import orjson
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
 
@@ -83,7 +82,6 @@ def write_ndjson(
     is called between types and every CHECK_EVERY resources; returning False stops the export. With
     `patients`, the patients' own types hold only their rows (one patient's compartment after another)."""
     directory.mkdir(parents=True, exist_ok=True)
-    dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
     outputs: list[OutputFile] = []
     for index, resource_type in enumerate(types):
         if on_progress and not on_progress(index, resource_type, 0):
@@ -96,8 +94,8 @@ def write_ndjson(
         with partial.open("wb", buffering=1 << 20) as handle:
             write = handle.write
             for part in scopes:
-                for resource in rows.stream(conn, resource_type, part, catalog):
-                    write(dumps(resource, option=newline))
+                for line in rows.lines(conn, resource_type, part, catalog):
+                    write(line)
                     count += 1
                     if (
                         on_progress

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+import orjson
 from sqlalchemy import Select, or_, select, type_coerce
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.elements import Label
@@ -320,7 +321,10 @@ def encounters(conn: Connection, scope: sources.Scope, catalog: Catalog) -> Iter
 # AuditEvent
 
 
-def audit_events(conn: Connection, scope: sources.Scope, catalog: Catalog) -> Iterator[Resource]:
+def audit_lines(conn: Connection, scope: sources.Scope, catalog: Catalog) -> Iterator[bytes]:
+    """The NDJSON lines themselves: an event is mostly what its action, user and outcome share, so
+    that part is serialised once and the line assembled around it. Only ASCII the server makes (ids,
+    instants) goes in unescaped; what a row holds as text (ids, details) goes through orjson."""
     columns = _Columns(sources.audit_query(scope), conn.dialect)
     at = columns.index
     i_id, i_at, i_user, i_practice, i_action = (
@@ -333,29 +337,16 @@ def audit_events(conn: Connection, scope: sources.Scope, catalog: Catalog) -> It
     i_object_type, i_object_id, i_patient = at["object_type"], at["object_id"], at["patient_id"]
     i_outcome, i_detail, i_role, i_name = at["outcome"], at["detail"], at["u_role"], at["u_name"]
     times = _Times(columns.processor("at"), cache=False)  # every event has its own instant
-    # What events of one action, by one user, in one practice, with one outcome share.
-    heads: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    # What events of one action, by one user, in one practice, with one outcome share, serialised.
+    heads: dict[tuple[Any, ...], tuple[bytes, bytes]] = {}
     person = mapping._coding(codes.AUDIT_ENTITY_TYPE, "1", "Person")
+    dumps = orjson.dumps
     for row in _partitions(conn, columns.raw):
         key = (row[i_action], row[i_user], row[i_role], row[i_name], row[i_practice], row[i_outcome])
         head = heads.get(key)
         if head is None:
-            head = heads[key] = _audit_head(*key)
+            head = heads[key] = _audit_head_bytes(_audit_head(*key), key[5])
         recorded, version = times(row[i_at])
-        resource: Resource = {
-            "resourceType": "AuditEvent",
-            "id": f"audit-{row[i_id] or 0}",
-            "type": head[0],
-            "subtype": head[1],
-            "action": head[2],
-            "recorded": recorded,
-            "outcome": head[3],
-            "agent": head[4],
-            "source": head[5],
-        }
-        outcome = key[5]
-        if head[6]:
-            resource["outcomeDesc"] = outcome
         entities: list[dict[str, Any]] = []
         patient_id = row[i_patient]
         if patient_id:
@@ -370,10 +361,29 @@ def audit_events(conn: Connection, scope: sources.Scope, catalog: Catalog) -> It
             entities.append(entity)
         if row[i_detail]:
             entities.append({"description": row[i_detail]})
-        if entities:
-            resource["entity"] = entities
-        resource["meta"] = {"versionId": version, "lastUpdated": recorded}
-        yield resource
+        stamp = f'"meta":{{"versionId":"{version}","lastUpdated":"{recorded}"}}}}\n'.encode()
+        yield b"".join(
+            (
+                b'{"resourceType":"AuditEvent","id":"audit-',
+                str(row[i_id] or 0).encode(),
+                head[0],
+                recorded.encode(),
+                head[1],
+                b'"entity":' + dumps(entities) + b"," if entities else b"",
+                stamp,
+            )
+        )
+
+
+def _audit_head_bytes(head: tuple[Any, ...], outcome: str) -> tuple[bytes, bytes]:
+    """The serialised parts around `recorded`, up to where entity (or meta) begins."""
+    dumps = orjson.dumps
+    before = b'","type":' + dumps(head[0]) + b',"subtype":' + dumps(head[1])
+    before += b',"action":' + dumps(head[2]) + b',"recorded":"'
+    after = b'","outcome":' + dumps(head[3]) + b',"agent":' + dumps(head[4]) + b',"source":' + dumps(head[5])
+    if head[6]:  # mapping adds it after the source
+        after += b',"outcomeDesc":' + dumps(outcome)
+    return before, after + b","
 
 
 def _audit_head(
@@ -414,7 +424,9 @@ def _agent(user_id: int | None, role: str | None, name: str | None) -> dict[str,
 FAST: dict[str, sources.Stream] = {
     "Observation": observations,
     "Encounter": encounters,
-    "AuditEvent": audit_events,
+}
+LINES: dict[str, Callable[[Connection, sources.Scope, Catalog], Iterator[bytes]]] = {
+    "AuditEvent": audit_lines,
 }
 
 
@@ -423,3 +435,11 @@ def stream(
 ) -> Iterator[Resource]:
     """The resources of one type, as `sources.stream` yields them."""
     return FAST.get(resource_type, sources.STREAMS[resource_type])(conn, scope, catalog)
+
+
+def lines(conn: Connection, resource_type: str, scope: sources.Scope, catalog: Catalog) -> Iterator[bytes]:
+    """The NDJSON lines of one type: each resource as `orjson.dumps` writes it, and a newline."""
+    if resource_type in LINES:
+        return LINES[resource_type](conn, scope, catalog)
+    dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
+    return (dumps(resource, option=newline) for resource in stream(conn, resource_type, scope, catalog))
