@@ -11,7 +11,7 @@ compare both on the same rows.
 """
 
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -72,15 +72,11 @@ def _same(value: Any) -> Any:
 class _Times:
     """Stored time → (ISO text, versionId), computed as `mapping` does, once per distinct value."""
 
-    def __init__(self, process: Callable[[Any], Any], cache: bool = True) -> None:
+    def __init__(self, process: Callable[[Any], Any]) -> None:
         self.process = process
-        self.cache = cache
         self.seen: dict[Any, tuple[str, str]] = {}
-        self.days: dict[str, int] = {}
 
     def __call__(self, raw: Any) -> tuple[str, str]:
-        if not self.cache:
-            return (self._sqlite(raw) if type(raw) is str else None) or self._convert(raw)
         found = self.seen.get(raw)
         if found is None:
             found = self._sqlite(raw) if type(raw) is str else None
@@ -96,23 +92,26 @@ class _Times:
         return moment.isoformat(), str(int(moment.timestamp() * 1_000_000))
 
     def _sqlite(self, raw: str) -> tuple[str, str] | None:
-        """SQLite's text, `2016-01-01 08:00:00.000000` (UTC, as the column type writes it), read without
-        making a datetime: the same ISO text and the same float arithmetic as `datetime.timestamp()`
+        """SQLite's text, `2016-01-01 08:00:00.000000` (UTC, as the column type writes it): the same ISO
+        text as `isoformat()` by rewriting it, and the same float arithmetic as `timestamp()`
         (microseconds since the epoch divided by 10**6, times 10**6, truncated). Other forms: None."""
-        if len(raw) != 26 or raw[10] != " " or raw[19] != "." or raw[13] != ":" or raw[16] != ":":
+        if len(raw) != 26 or raw[10] != " " or raw[19] != ".":
             return None
-        day = raw[:10]
-        seconds = self.days.get(day)
-        if seconds is None:
-            seconds = self.days[day] = (date.fromisoformat(day) - _EPOCH).days * 86400
-        micro = raw[20:]
-        clock = int(raw[11:13]) * 3600 + int(raw[14:16]) * 60 + int(raw[17:19])
-        total = (seconds + clock) * 1_000_000 + int(micro)
-        iso = f"{day}T{raw[11:19]}+00:00" if micro == "000000" else f"{day}T{raw[11:]}+00:00"
+        try:
+            total = (_from_iso(raw) - _EPOCH) // _MICROSECOND
+        except ValueError:
+            return None
+        iso = (raw[:19] if raw.endswith("000000") else raw).replace(" ", "T") + "+00:00"
         return iso, str(int(total / 1_000_000 * 1_000_000))
 
+    def uncached(self, raw: Any) -> tuple[str, str]:
+        """For times that do not repeat (audit events)."""
+        return (self._sqlite(raw) if type(raw) is str else None) or self._convert(raw)
 
-_EPOCH = date(1970, 1, 1)
+
+_EPOCH = datetime(1970, 1, 1)  # naive, as SQLite's text reads
+_MICROSECOND = timedelta(microseconds=1)
+_from_iso = datetime.fromisoformat
 
 
 def _partitions(conn: Connection, query: Select[Any]) -> Iterator[Any]:
@@ -336,7 +335,7 @@ def audit_lines(conn: Connection, scope: sources.Scope, catalog: Catalog) -> Ite
     )
     i_object_type, i_object_id, i_patient = at["object_type"], at["object_id"], at["patient_id"]
     i_outcome, i_detail, i_role, i_name = at["outcome"], at["detail"], at["u_role"], at["u_name"]
-    times = _Times(columns.processor("at"), cache=False)  # every event has its own instant
+    instant = _Times(columns.processor("at")).uncached  # every event has its own
     # What events of one action, by one user, in one practice, with one outcome share, serialised.
     heads: dict[tuple[Any, ...], tuple[bytes, bytes]] = {}
     person = mapping._coding(codes.AUDIT_ENTITY_TYPE, "1", "Person")
@@ -346,7 +345,7 @@ def audit_lines(conn: Connection, scope: sources.Scope, catalog: Catalog) -> Ite
         head = heads.get(key)
         if head is None:
             head = heads[key] = _audit_head_bytes(_audit_head(*key), key[5])
-        recorded, version = times(row[i_at])
+        recorded, version = instant(row[i_at])
         entities: list[dict[str, Any]] = []
         patient_id = row[i_patient]
         if patient_id:
