@@ -66,8 +66,12 @@ constraints: install-test
 	{ head -2 constraints.txt; $(BIN)/pip freeze --exclude-editable | grep -v '^-e'; } > constraints.new
 	mv constraints.new constraints.txt
 
+# Every figure of the README's Benchmarks section (long: BENCH_ARGS=--quick for a smoke run), then the
+# protocol and chart micro-benchmarks. dataset.py only builds data for them.
 bench: install-test
-	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script; done
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/bench_protocols.py
+	$(BIN)/python benchmarks/bench_charts.py
 
 # The guides' screenshots, taken by a real Chromium from fresh demo data.
 docs: install-test chromium

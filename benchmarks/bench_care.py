@@ -117,7 +117,13 @@ def measure_save(url: str, runs: int) -> list[float]:
     protocols = load_protocols(ROOT / "protocols")
     nurse = Actor(user_id=1, practice_id=1, role="nurse")
     with transaction(engine) as db:
-        ids = list(db.exec(select(Enrolment.patient_id).where(Enrolment.protocol_id == "obesite")).all())
+        ids = list(
+            db.exec(
+                select(Enrolment.patient_id).where(
+                    Enrolment.protocol_id == "obesite", Enrolment.status == "active"
+                )
+            ).all()
+        )
     rng = random.Random(3)
     clock = datetime.now(UTC) - timedelta(hours=runs + 20)  # room for the warm-up runs
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -56,6 +57,7 @@ def export(database: Path, out_dir: Path) -> None:
     )
     by_type = ", ".join(f"{o.type} {o.count:,}" for o in outputs)
     print(f"  {by_type}")
+    shutil.rmtree(out_dir, ignore_errors=True)  # hundreds of MB: not kept once measured
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -120,6 +122,8 @@ def main() -> None:
                 [sys.executable, __file__, "--export", str(database), str(Path(tmp) / f"out-{size}")],
                 check=True,
             )
+            if size != args.sizes[0]:  # the first is compared below; the others are done with
+                database.unlink()
         print("Building fhir.resources models versus plain dicts")
         subprocess.run(
             [sys.executable, __file__, "--compare", str(Path(tmp) / f"practice-{args.sizes[0]}.db")],

@@ -470,7 +470,7 @@ def flags(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource
         yield flag(row)
 
 
-def audit_events(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
+def audit_query(scope: Scope) -> Select[Any]:
     query = (
         select(audit_t, user_t.c.role.label("u_role"), user_t.c.display_name.label("u_name"))
         .outerjoin(user_t, user_t.c.id == audit_t.c.user_id)
@@ -482,7 +482,11 @@ def audit_events(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[R
         query = query.where(audit_t.c.patient_id.is_not(None))
     if scope.since:
         query = query.where(audit_t.c.at >= scope.since)
-    for row in _rows(conn, query.order_by(audit_t.c.id)):
+    return query.order_by(audit_t.c.id)
+
+
+def audit_events(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:
+    for row in _rows(conn, audit_query(scope)):
         yield audit_event(row)
 
 

@@ -1,0 +1,444 @@
+"""The export's largest types (Observation, Encounter, AuditEvent: nearly every resource of a practice)
+built straight from the driver's rows, for speed; every other type goes through `sources.stream`.
+
+Why not the general path: read through SQLAlchemy, each stored time is parsed into a datetime and
+formatted back, and each row is a Row read by attribute; the code, category and profile of a measure
+were rebuilt for each of its values. Here the columns come untyped (what the driver returns), each
+distinct stored time is converted once with the column's own result processor (a session's ten
+observations share two), and what depends only on the measure, the nurse or the action is built once
+and shared. The output is the same, key for key and byte for byte, as `mapping` makes it: the tests
+compare both on the same rows.
+"""
+
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import orjson
+from sqlalchemy import Select, or_, select, type_coerce
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.sql.elements import Label
+from sqlalchemy.types import NullType
+
+from asalee_track.fhir import codes, mapping, sources
+from asalee_track.fhir.catalog import Catalog
+from asalee_track.fhir.mapping import Resource
+
+_CACHE_LIMIT = 4096  # distinct times kept: a session's observations come together
+
+
+class _Columns:
+    """A query's columns read untyped, with what the ORM would have done to each value at hand."""
+
+    def __init__(self, query: Select[Any], dialect: Dialect) -> None:
+        columns = list(query.selected_columns)
+        self.names = [column.name for column in columns]
+        self.index = {name: i for i, name in enumerate(self.names)}
+        self.processors = [_processor(column.type, dialect) for column in columns]
+        self.raw = query.with_only_columns(
+            *(
+                type_coerce(column.element if isinstance(column, Label) else column, NullType()).label(
+                    column.name
+                )
+                for column in columns
+            )
+        )
+
+    def processor(self, name: str) -> Callable[[Any], Any]:
+        return self.processors[self.index[name]] or _same
+
+    def typed(self, row: Any) -> SimpleNamespace:
+        """The row as the general path reads it (rare rows that keep to `mapping`)."""
+        return SimpleNamespace(
+            **{
+                name: process(value) if process else value
+                for name, process, value in zip(self.names, self.processors, row, strict=True)
+            }
+        )
+
+
+def _processor(column_type: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """What the ORM does to a value of this type read from this dialect's driver."""
+    if getattr(column_type, "asdecimal", None) is False:
+        return None  # floats come as floats (psycopg would otherwise want the column's type code)
+    return column_type.dialect_impl(dialect).result_processor(dialect, None)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+class _Times:
+    """Stored time → (ISO text, versionId), computed as `mapping` does, once per distinct value."""
+
+    def __init__(self, process: Callable[[Any], Any]) -> None:
+        self.process = process
+        self.seen: dict[Any, tuple[str, str]] = {}
+
+    def __call__(self, raw: Any) -> tuple[str, str]:
+        found = self.seen.get(raw)
+        if found is None:
+            found = self._sqlite(raw) if type(raw) is str else None
+            if found is None:
+                found = self._convert(raw)
+            if len(self.seen) >= _CACHE_LIMIT:
+                self.seen.clear()
+            self.seen[raw] = found
+        return found
+
+    def _convert(self, raw: Any) -> tuple[str, str]:
+        moment = self.process(raw)
+        return moment.isoformat(), str(int(moment.timestamp() * 1_000_000))
+
+    def _sqlite(self, raw: str) -> tuple[str, str] | None:
+        """SQLite's text, `2016-01-01 08:00:00.000000` (UTC, as the column type writes it): the same ISO
+        text as `isoformat()` by rewriting it, and the same float arithmetic as `timestamp()`
+        (microseconds since the epoch divided by 10**6, times 10**6, truncated). Other forms: None."""
+        if len(raw) != 26 or raw[10] != " " or raw[19] != ".":
+            return None
+        try:
+            total = (_from_iso(raw) - _EPOCH) // _MICROSECOND
+        except ValueError:
+            return None
+        iso = (raw[:19] if raw.endswith("000000") else raw).replace(" ", "T") + "+00:00"
+        return iso, str(int(total / 1_000_000 * 1_000_000))
+
+    def uncached(self, raw: Any) -> tuple[str, str]:
+        """For times that do not repeat (audit events)."""
+        return (self._sqlite(raw) if type(raw) is str else None) or self._convert(raw)
+
+
+_EPOCH = datetime(1970, 1, 1)  # naive, as SQLite's text reads
+_MICROSECOND = timedelta(microseconds=1)
+_from_iso = datetime.fromisoformat
+
+
+def _partitions(conn: Connection, query: Select[Any]) -> Iterator[Any]:
+    if conn.dialect.name == "sqlite":
+        # SQLite reads as it goes (no server-side cursor): the driver's own tuples, without a Row each.
+        result = conn.execute(query)
+        try:
+            cursor = result.cursor
+            while batch := cursor.fetchmany(sources.BATCH):
+                yield from batch
+        finally:
+            result.close()
+        return
+    for part in conn.execute(query.execution_options(yield_per=sources.BATCH)).partitions():
+        yield from part
+
+
+# ---------------------------------------------------------------------------------------------------
+# Observation
+
+
+class _MeasureShape:
+    """What every value of one measure (and LOINC code) shares."""
+
+    __slots__ = ("answers", "category", "code", "decimals", "measure", "profile")
+
+    def __init__(self, catalog: Catalog, measure_id: str, loinc: str | None) -> None:
+        measure = catalog.measure(measure_id, loinc)
+        self.measure = measure
+        self.category = mapping._CATEGORIES.get(
+            measure.category if measure else "", mapping._CATEGORIES["exam"]
+        )
+        self.code = mapping._observation_code(SimpleNamespace(measure_id=measure_id, loinc=loinc), measure)  # type: ignore[arg-type]
+        self.decimals = measure.decimals if measure else None
+        self.answers = measure.answers if measure else {}
+        vital = None
+        if measure is not None and measure.category == "vital-signs":
+            vital = mapping.vital_sign_profile(self.code["coding"])
+        self.profile = [mapping.profile(vital)] if vital else None
+
+
+def observations(conn: Connection, scope: sources.Scope, catalog: Catalog) -> Iterator[Resource]:
+    query = sources.observation_query(scope)
+    if scope.observation_where:
+        query = query.where(or_(*scope.observation_where))
+    columns = _Columns(query, conn.dialect)
+    at = columns.index
+    i_id, i_patient, i_session, i_measure, i_loinc = (
+        at["id"],
+        at["patient_id"],
+        at["session_id"],
+        at["measure_id"],
+        at["loinc"],
+    )
+    i_num, i_code, i_system, i_unit = at["value_num"], at["value_code"], at["value_system"], at["unit"]
+    i_original, i_original_unit, i_computed = at["original_value"], at["original_unit"], at["computed"]
+    i_effective, i_status, i_nurse, i_s_status = (
+        at["effective_at"],
+        at["status"],
+        at["s_nurse_id"],
+        at["s_status"],
+    )
+    i_updated, i_response = at["s_updated_at"], at["qr_id"]
+    effective = _Times(columns.processor("effective_at"))
+    updated = _Times(columns.processor("s_updated_at"))
+    shapes: dict[tuple[str, str | None], _MeasureShape] = {}
+    performers: dict[Any, list[dict[str, str]]] = {}
+    practice_id = scope.practice_id
+    ucum, quantity_value = codes.UCUM, mapping.quantity_value
+    for row in _partitions(conn, columns.raw):
+        session_id = row[i_session]
+        if session_id is None:  # a laboratory's value: rare, kept to the general path
+            typed = columns.typed(row)
+            resource = mapping.lab_observation(typed, catalog, typed.l_lab, typed.l_reported_at)  # type: ignore[arg-type]
+            yield mapping.stamp(resource, typed.l_entered_at or typed.effective_at)
+            continue
+        key = (row[i_measure], row[i_loinc])
+        shape = shapes.get(key)
+        if shape is None:
+            shape = shapes[key] = _MeasureShape(catalog, *key)
+        nurse = row[i_nurse]
+        performer = performers.get(nurse)
+        if performer is None:
+            performer = performers[nurse] = [mapping.role_ref(nurse, practice_id)]
+        resource: Resource = {
+            "resourceType": "Observation",
+            "id": row[i_id],
+            "status": "entered-in-error" if row[i_s_status] == "entered-in-error" else row[i_status],
+            "category": shape.category,
+            "code": shape.code,
+            "subject": {"reference": f"Patient/{row[i_patient]}"},
+            "encounter": {"reference": f"Encounter/{session_id}"},
+            "effectiveDateTime": effective(row[i_effective])[0],
+            "performer": performer,
+        }
+        version, last_updated = updated(row[i_updated])[::-1]
+        value_num, unit, original_unit = row[i_num], row[i_unit], row[i_original_unit]
+        if value_num is not None:
+            converted = bool(original_unit and original_unit != unit)
+            value = quantity_value(value_num, shape.decimals, converted)
+            unit_code = unit or "1"
+            resource["valueQuantity"] = {"value": value, "unit": unit_code, "system": ucum, "code": unit_code}
+            if shape.profile:
+                resource["meta"] = {
+                    "versionId": version,
+                    "lastUpdated": last_updated,
+                    "profile": shape.profile,
+                }
+        elif row[i_code] is not None:
+            value_code = row[i_code]
+            answer = shape.answers.get(value_code) if shape.measure else None
+            coding = answer or mapping._coding(mapping._value_system(row[i_system]), value_code)
+            resource["valueCodeableConcept"] = {"coding": [coding]}
+        else:
+            resource["dataAbsentReason"] = {
+                "coding": [
+                    mapping._coding("http://terminology.hl7.org/CodeSystem/data-absent-reason", "unknown")
+                ]
+            }
+        if original_unit and original_unit != unit and row[i_original]:
+            resource["note"] = [{"text": f"Entered as {row[i_original]} {original_unit}"}]
+        if row[i_computed]:
+            resource["method"] = {"text": "Computed by asalee-track"}
+        response_id = row[i_response]
+        if response_id:
+            resource["derivedFrom"] = [mapping.ref("QuestionnaireResponse", response_id)]
+        if "meta" not in resource:
+            resource["meta"] = {"versionId": version, "lastUpdated": last_updated}
+        yield resource
+
+
+# ---------------------------------------------------------------------------------------------------
+# Encounter
+
+
+def encounters(conn: Connection, scope: sources.Scope, catalog: Catalog) -> Iterator[Resource]:
+    reasons = sources.condition_ids(conn, scope)
+    query = (
+        select(sources.session_t)
+        .where(*sources._current_sessions(scope))
+        .order_by(sources.session_t.c.started_at)
+    )
+    columns = _Columns(query, conn.dialect)
+    at = columns.index
+    i_id, i_patient, i_practice, i_nurse = at["id"], at["patient_id"], at["practice_id"], at["nurse_id"]
+    i_started, i_minutes, i_kind, i_pathways = (
+        at["started_at"],
+        at["duration_minutes"],
+        at["kind"],
+        at["pathways"],
+    )
+    i_status, i_updated = at["status"], at["updated_at"]
+    started_at = columns.processor("started_at")
+    pathways_of = columns.processor("pathways")
+    updated = _Times(columns.processor("updated_at"))
+    ambulatory = mapping._coding(codes.V3_ACT_CODE, "AMB", "ambulatory")
+    virtual = mapping._coding(codes.V3_ACT_CODE, "VR", "virtual")
+    kinds: dict[str, list[dict[str, Any]]] = {}
+    participants: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
+    providers: dict[Any, dict[str, str]] = {}
+    primary = [{"coding": [mapping._coding(codes.PARTICIPANT_TYPE, "PPRF", "primary performer")]}]
+    for row in _partitions(conn, columns.raw):
+        kind, nurse, practice = row[i_kind], row[i_nurse], row[i_practice]
+        session_type = kinds.get(kind)
+        if session_type is None:
+            session_type = kinds[kind] = [
+                {"coding": [mapping._coding(codes.LOCAL_SESSION_KIND, kind)], "text": kind}
+            ]
+        participant = participants.get((nurse, practice))
+        if participant is None:
+            participant = participants[nurse, practice] = [
+                {"type": primary, "individual": mapping.role_ref(nurse, practice)}
+            ]
+        start = started_at(row[i_started])
+        minutes = row[i_minutes]
+        resource: Resource = {
+            "resourceType": "Encounter",
+            "id": row[i_id],
+            "status": "entered-in-error" if row[i_status] == "entered-in-error" else "finished",
+            "class": virtual if kind == "phone" else ambulatory,
+            "type": session_type,
+            "subject": {"reference": f"Patient/{row[i_patient]}"},
+            "participant": participant,
+            "period": {"start": start.isoformat(), "end": (start + timedelta(minutes=minutes)).isoformat()},
+            "length": {"value": minutes, "unit": "min", "system": codes.UCUM, "code": "min"},
+        }
+        conditions = reasons.get(row[i_patient])
+        if conditions:
+            found = [
+                mapping.ref("Condition", conditions[p])
+                for p in pathways_of(row[i_pathways]) or ()
+                if p in conditions
+            ]
+            if found:
+                resource["reasonReference"] = found
+        provider = providers.get(practice)
+        if provider is None:
+            provider = providers[practice] = mapping.ref("Organization", mapping.org_id(practice))
+        resource["serviceProvider"] = provider
+        last_updated, version = updated(row[i_updated])
+        resource["meta"] = {"versionId": version, "lastUpdated": last_updated}
+        yield resource
+
+
+# ---------------------------------------------------------------------------------------------------
+# AuditEvent
+
+
+def audit_lines(conn: Connection, scope: sources.Scope, catalog: Catalog) -> Iterator[bytes]:
+    """The NDJSON lines themselves: an event is mostly what its action, user and outcome share, so
+    that part is serialised once and the line assembled around it. Only ASCII the server makes (ids,
+    instants) goes in unescaped; what a row holds as text (ids, details) goes through orjson."""
+    columns = _Columns(sources.audit_query(scope), conn.dialect)
+    at = columns.index
+    i_id, i_at, i_user, i_practice, i_action = (
+        at["id"],
+        at["at"],
+        at["user_id"],
+        at["practice_id"],
+        at["action"],
+    )
+    i_object_type, i_object_id, i_patient = at["object_type"], at["object_id"], at["patient_id"]
+    i_outcome, i_detail, i_role, i_name = at["outcome"], at["detail"], at["u_role"], at["u_name"]
+    instant = _Times(columns.processor("at")).uncached  # every event has its own
+    # What events of one action, by one user, in one practice, with one outcome share, serialised.
+    heads: dict[tuple[Any, ...], tuple[bytes, bytes]] = {}
+    person = mapping._coding(codes.AUDIT_ENTITY_TYPE, "1", "Person")
+    dumps = orjson.dumps
+    for row in _partitions(conn, columns.raw):
+        key = (row[i_action], row[i_user], row[i_role], row[i_name], row[i_practice], row[i_outcome])
+        head = heads.get(key)
+        if head is None:
+            head = heads[key] = _audit_head_bytes(_audit_head(*key), key[5])
+        recorded, version = instant(row[i_at])
+        entities: list[dict[str, Any]] = []
+        patient_id = row[i_patient]
+        if patient_id:
+            entities.append({"what": {"reference": f"Patient/{patient_id}"}, "type": person})
+        object_type = row[i_object_type]
+        if object_type and object_type != "Patient":
+            entity: dict[str, Any] = {"name": object_type}
+            if row[i_object_id]:
+                entity["what"] = {
+                    "identifier": {"system": codes.LOCAL_CODES, "value": f"{object_type}/{row[i_object_id]}"}
+                }
+            entities.append(entity)
+        if row[i_detail]:
+            entities.append({"description": row[i_detail]})
+        stamp = f'"meta":{{"versionId":"{version}","lastUpdated":"{recorded}"}}}}\n'.encode()
+        yield b"".join(
+            (
+                b'{"resourceType":"AuditEvent","id":"audit-',
+                str(row[i_id] or 0).encode(),
+                head[0],
+                recorded.encode(),
+                head[1],
+                b'"entity":' + dumps(entities) + b"," if entities else b"",
+                stamp,
+            )
+        )
+
+
+def _audit_head_bytes(head: tuple[Any, ...], outcome: str) -> tuple[bytes, bytes]:
+    """The serialised parts around `recorded`, up to where entity (or meta) begins."""
+    dumps = orjson.dumps
+    before = b'","type":' + dumps(head[0]) + b',"subtype":' + dumps(head[1])
+    before += b',"action":' + dumps(head[2]) + b',"recorded":"'
+    after = b'","outcome":' + dumps(head[3]) + b',"agent":' + dumps(head[4]) + b',"source":' + dumps(head[5])
+    if head[6]:  # mapping adds it after the source
+        after += b',"outcomeDesc":' + dumps(outcome)
+    return before, after + b","
+
+
+def _audit_head(
+    action: str, user_id: int | None, role: str | None, name: str | None, practice: int | None, outcome: str
+) -> tuple[Any, ...]:
+    """type, subtype, action, outcome, agent, source, whether outcomeDesc is written: as `mapping`."""
+    type_code, type_display, letter = mapping._AUDIT_TYPES.get(action, ("110110", "Patient Record", "E"))
+    source = {
+        "site": "asalee-track",
+        "observer": mapping.ref("Organization", mapping.org_id(practice))
+        if practice
+        else {"display": "asalee-track"},
+        "type": [mapping._coding(codes.AUDIT_SOURCE_TYPE, "4", "Application Server")],
+    }
+    outcomes = mapping._AUDIT_OUTCOMES
+    return (
+        mapping._coding(codes.DICOM_DCM, type_code, type_display),
+        [mapping._coding(codes.LOCAL_CODES, f"audit-{action}", action)],
+        mapping._AUDIT_ACTIONS.get(action, letter),
+        outcomes.get(outcome, "4"),
+        [_agent(user_id, role, name)],
+        source,
+        outcome != "success" and outcome in outcomes,
+    )
+
+
+def _agent(user_id: int | None, role: str | None, name: str | None) -> dict[str, Any]:
+    agent: dict[str, Any] = {"requestor": True}
+    if user_id is not None and role in ("nurse", "gp"):
+        agent["who"] = mapping.ref("Practitioner", mapping.prac_id(user_id))
+    elif user_id is not None:
+        agent["who"] = {"identifier": {"system": codes.LOCAL_USER_ID, "value": str(user_id)}}
+    if name:
+        agent["name"] = name
+    return agent
+
+
+FAST: dict[str, sources.Stream] = {
+    "Observation": observations,
+    "Encounter": encounters,
+}
+LINES: dict[str, Callable[[Connection, sources.Scope, Catalog], Iterator[bytes]]] = {
+    "AuditEvent": audit_lines,
+}
+
+
+def stream(
+    conn: Connection, resource_type: str, scope: sources.Scope, catalog: Catalog
+) -> Iterator[Resource]:
+    """The resources of one type, as `sources.stream` yields them."""
+    return FAST.get(resource_type, sources.STREAMS[resource_type])(conn, scope, catalog)
+
+
+def lines(conn: Connection, resource_type: str, scope: sources.Scope, catalog: Catalog) -> Iterator[bytes]:
+    """The NDJSON lines of one type: each resource as `orjson.dumps` writes it, and a newline."""
+    if resource_type in LINES:
+        return LINES[resource_type](conn, scope, catalog)
+    dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
+    return (dumps(resource, option=newline) for resource in stream(conn, resource_type, scope, catalog))
