@@ -27,7 +27,6 @@ from asalee_track.fhir.bulk.jobs import (
 )
 from asalee_track.fhir.bulk.ndjson import CHECK_EVERY, OutputFile, export_connection, write_ndjson
 from asalee_track.fhir.bulk.request import (
-    LEVELS,
     NDJSON,
     PATIENT_LEVEL_TYPES,
     PATIENT_SCOPED,
@@ -41,7 +40,6 @@ from asalee_track.fhir.catalog import load_catalog
 __all__ = [
     "CHECK_EVERY",
     "EXPIRES_AFTER",
-    "LEVELS",
     "MIN_POLL_INTERVAL",
     "NDJSON",
     "PATIENT_LEVEL_TYPES",

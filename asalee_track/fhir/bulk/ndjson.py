@@ -1,6 +1,7 @@
 """Writing an export: one consistent read snapshot, one NDJSON file per resource type, streamed row by
 row (nothing of the export is held in memory)."""
 
+import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -31,7 +32,7 @@ def sqlite_reader(url: str) -> Engine:
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
     @event.listens_for(engine, "connect")
-    def on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
         dbapi_connection.isolation_level = None  # transactions are begun explicitly below
         dbapi_connection.execute("PRAGMA busy_timeout=30000")
 

@@ -20,7 +20,6 @@ UNSUPPORTED = ("_elements", "includeAssociatedData")
 KNOWN_PARAMS = ("_outputFormat", "_type", "_since", "patient", "_typeFilter", *UNSUPPORTED)
 # _typeFilter: the types and search parameters an export can filter on.
 TYPE_FILTERS = {"Observation": ("code", "date")}
-LEVELS = ("system", "patient", "group")
 # Types whose rows belong to a patient: a `patient` parameter narrows them; the others come whole.
 PATIENT_SCOPED = tuple(
     t for t in sources.RESOURCE_TYPES if t not in ("Organization", "Practitioner", "PractitionerRole")

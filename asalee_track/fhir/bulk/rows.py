@@ -114,7 +114,7 @@ _MICROSECOND = timedelta(microseconds=1)
 _from_iso = datetime.fromisoformat
 
 
-def _partitions(conn: Connection, query: Select[Any]) -> Iterator[Any]:
+def _partitions(conn: Connection, query: Select[*tuple[Any, ...]]) -> Iterator[Any]:
     if conn.dialect.name == "sqlite":
         # SQLite reads as it goes (no server-side cursor): the driver's own tuples, without a Row each.
         result = conn.execute(query)
@@ -185,8 +185,8 @@ def observations(conn: Connection, scope: sources.Scope, catalog: Catalog) -> It
         session_id = row[i_session]
         if session_id is None:  # a laboratory's value: rare, kept to the general path
             typed = columns.typed(row)
-            resource = mapping.lab_observation(typed, catalog, typed.l_lab, typed.l_reported_at)  # type: ignore[arg-type]
-            yield mapping.stamp(resource, typed.l_entered_at or typed.effective_at)
+            lab = mapping.lab_observation(typed, catalog, typed.l_lab, typed.l_reported_at)  # type: ignore[arg-type]
+            yield mapping.stamp(lab, typed.l_entered_at or typed.effective_at)
             continue
         key = (row[i_measure], row[i_loinc])
         shape = shapes.get(key)
