@@ -31,6 +31,26 @@ from typing import Any
 import orjson
 from sqlalchemy import text
 
+PASSWORD = "benchmark-password"  # every user of a built practice, for the benchmarks' logins
+FULL_SESSION = {  # diabetes + obesity: 15 measures typed, as in a long first-of-the-year session
+    "m.weight": "84,2",
+    "m.height": "172",
+    "m.waist": "104",
+    "m.sbp": "142",
+    "m.dbp": "86",
+    "m.heart-rate": "74",
+    "m.hba1c": "7,6",
+    "m.fasting-glucose": "1,32",
+    "m.ldl": "1,12",
+    "m.egfr": "71",
+    "m.uacr": "2,4",
+    "m.foot-exam": "normal",
+    "m.smoking": "8517006",
+    "m.activity": "25",
+    "edu.diabete-type-2.alimentation": "on",
+    "act.diabete-type-2.prescrire-hba1c": "on",
+}
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 

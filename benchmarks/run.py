@@ -58,26 +58,8 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from asalee_track.i18n import TIMEZONE  # noqa: E402
 
-PASSWORD = "benchmark-password"
+PASSWORD, FULL_SESSION = dataset.PASSWORD, dataset.FULL_SESSION
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_pg"
-FULL_SESSION = {  # diabetes + obesity: 15 measures typed, as in a long first-of-the-year session
-    "m.weight": "84,2",
-    "m.height": "172",
-    "m.waist": "104",
-    "m.sbp": "142",
-    "m.dbp": "86",
-    "m.heart-rate": "74",
-    "m.hba1c": "7,6",
-    "m.fasting-glucose": "1,32",
-    "m.ldl": "1,12",
-    "m.egfr": "71",
-    "m.uacr": "2,4",
-    "m.foot-exam": "normal",
-    "m.smoking": "8517006",
-    "m.activity": "25",
-    "edu.diabete-type-2.alimentation": "on",
-    "act.diabete-type-2.prescrire-hba1c": "on",
-}
 
 
 def pct(samples: list[float], q: float) -> float:
