@@ -14,6 +14,7 @@ from asalee_track.care.errors import Invalid
 from asalee_track.protocols import Protocol, ProtocolSet
 from asalee_track.protocols.units import format_number
 from asalee_track.web.deps import Clinician, CurrentActor, DbSession, Protocols
+from asalee_track.web.forms import typed_values
 from asalee_track.web.rendering import field_errors, render, request_locale
 
 router = APIRouter()
@@ -172,8 +173,7 @@ def cooperation_csv(
 
 
 async def _typed(request: Request) -> dict[str, str]:
-    form = await request.form()
-    return {key: str(value)[:10_000] for key, value in form.items() if key != "csrf_token"}
+    return typed_values(await request.form())
 
 
 def _events_page(

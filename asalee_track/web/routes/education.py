@@ -10,14 +10,14 @@ from asalee_track.care import accounts, education, patients, workshops
 from asalee_track.care.errors import Invalid
 from asalee_track.i18n import TIMEZONE, local_today
 from asalee_track.web.deps import Clinician, DbSession, Protocols
+from asalee_track.web.forms import typed_values
 from asalee_track.web.rendering import field_errors, render
 
 router = APIRouter()
 
 
 async def _typed(request: Request) -> dict[str, str]:
-    form = await request.form()
-    return {key: str(value)[:10_000] for key, value in form.items() if key != "csrf_token"}
+    return typed_values(await request.form())
 
 
 def _plan_page(
@@ -122,7 +122,7 @@ async def create_workshop(
     request: Request, db: DbSession, actor: Clinician, protocols: Protocols
 ) -> Response:
     form = await request.form()
-    typed = {key: str(value)[:10_000] for key, value in form.items() if key != "csrf_token"}
+    typed = typed_values(form)
     attendance = workshops.parse_attendance([(k, str(v)) for k, v in form.multi_items()])
     try:
         workshop = workshops.create(db, actor, protocols, typed, attendance, datetime.now(UTC))

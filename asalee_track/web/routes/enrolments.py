@@ -9,6 +9,7 @@ from asalee_track.care import accounts, enrolment, patients
 from asalee_track.care.errors import Invalid
 from asalee_track.i18n import local_today
 from asalee_track.web.deps import Clinician, DbSession, Protocols
+from asalee_track.web.forms import typed_values
 from asalee_track.web.rendering import field_errors, render
 from asalee_track.web.routes.patients import patient_page
 
@@ -70,7 +71,7 @@ async def enrol(
     request: Request, db: DbSession, actor: Clinician, protocols: Protocols, patient_id: str
 ) -> Response:
     form = await request.form()
-    values = {name: str(form.get(name, ""))[:100] for name in FIELDS}
+    values = typed_values(form, FIELDS, 100)
     try:
         enrolment.enrol(db, actor, protocols, patient_id, values)
     except Invalid as refused:

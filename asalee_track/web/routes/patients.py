@@ -10,6 +10,7 @@ from asalee_track.care.errors import Invalid
 from asalee_track.protocols import ProtocolSet
 from asalee_track.store.tables import Patient
 from asalee_track.web.deps import Clinician, DbSession, Protocols
+from asalee_track.web.forms import typed_values
 from asalee_track.web.rendering import field_errors, is_htmx, render
 
 router = APIRouter(prefix="/patients")
@@ -46,8 +47,7 @@ def _form_page(
 
 
 async def _submitted(request: Request) -> dict[str, str]:
-    form = await request.form()
-    return {field: str(form.get(field, ""))[:500] for field in FIELDS}
+    return typed_values(await request.form(), FIELDS, 500)
 
 
 @router.get("/new")
@@ -156,7 +156,7 @@ def identity_form(request: Request, db: DbSession, actor: Clinician, patient_id:
 @router.post("/{patient_id}/identity")
 async def validate_identity(request: Request, db: DbSession, actor: Clinician, patient_id: str) -> Response:
     form = await request.form()
-    values = {field: str(form.get(field, ""))[:100] for field in ("document", "birth_place_insee", "confirm")}
+    values = typed_values(form, ("document", "birth_place_insee", "confirm"), 100)
     try:
         patient = identity_status.validate_on_document(db, actor, patient_id, values)
     except Invalid as refused:

@@ -11,6 +11,7 @@ from asalee_track.care.errors import Invalid
 from asalee_track.i18n import local_today
 from asalee_track.web.charts import trend_chart
 from asalee_track.web.deps import Clinician, DbSession, Protocols
+from asalee_track.web.forms import typed_values
 from asalee_track.web.rendering import field_errors, is_htmx, render, request_locale
 
 router = APIRouter()
@@ -108,7 +109,7 @@ async def set_target(
     request: Request, db: DbSession, actor: Clinician, protocols: Protocols, patient_id: str
 ) -> Response:
     form = await request.form()
-    values = {k: str(form.get(k, ""))[:500] for k in ("measure_id", "min_value", "max_value", "reason")}
+    values = typed_values(form, ("measure_id", "min_value", "max_value", "reason"), 500)
     try:
         targets.set_target(db, actor, protocols, patient_id, values)
     except Invalid as refused:
@@ -123,7 +124,7 @@ async def set_interval(
     request: Request, db: DbSession, actor: Clinician, protocols: Protocols, patient_id: str
 ) -> Response:
     form = await request.form()
-    raw = {k: str(form.get(k, ""))[:500] for k in ("measure_id", "every", "reason")}
+    raw = typed_values(form, ("measure_id", "every", "reason"), 500)
     try:
         intervals.set_interval(db, actor, protocols, patient_id, raw)
     except Invalid as refused:

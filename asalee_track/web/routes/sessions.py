@@ -12,6 +12,7 @@ from asalee_track.care.errors import Invalid
 from asalee_track.protocols import Obs, ProtocolSet
 from asalee_track.store.tables import Patient
 from asalee_track.web.deps import Clinician, DbSession, Protocols
+from asalee_track.web.forms import typed_values
 from asalee_track.web.rendering import field_errors, render, request_locale
 
 router = APIRouter()
@@ -43,8 +44,7 @@ def _form(
 
 
 async def _typed(request: Request) -> dict[str, str]:
-    form = await request.form()
-    return {key: str(value)[:10_000] for key, value in form.items() if key != "csrf_token"}
+    return typed_values(await request.form())
 
 
 @router.get("/patients/{patient_id}/sessions/new")
