@@ -142,6 +142,12 @@ class ParsedSeries:
 Errors = dict[str, tuple[str, dict[str, object]]]
 
 
+def local_datetime_input(moment: datetime) -> str:
+    """A moment as a datetime-local input shows it: Paris time, to the minute (parse_local_datetime's
+    inverse)."""
+    return moment.astimezone(TIMEZONE).strftime("%Y-%m-%dT%H:%M")
+
+
 def parse_local_datetime(text: str) -> datetime | None:
     """What a datetime-local input sends, in Paris time, as UTC."""
     match = _LOCAL_DATETIME.match(text.strip())
@@ -315,7 +321,7 @@ def prefill(
 ) -> dict[str, str]:
     """The form as it was typed for this session, to correct it."""
     values = {
-        "started_at": session.started_at.astimezone(TIMEZONE).strftime("%Y-%m-%dT%H:%M"),
+        "started_at": local_datetime_input(session.started_at),
         "duration_minutes": str(session.duration_minutes),
         "kind": session.kind,
         "notes": session.notes or "",

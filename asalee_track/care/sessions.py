@@ -24,13 +24,14 @@ from asalee_track.care.session_form import (
     ParsedSession,
     build_form,
     describe_conversion,
+    local_datetime_input,
     measure_field,
     parse,
     prefill,
     read_measure,
 )
 from asalee_track.care.standing import current_version, stands
-from asalee_track.i18n import N_, TIMEZONE
+from asalee_track.i18n import N_
 from asalee_track.protocols import (
     InputRefused,
     Measure,
@@ -100,7 +101,7 @@ def session_form(
     else:
         patient = patients.get(db, actor, patient_id or "")
         sections = form_for(db, actor, protocols, patient.id)
-        now = datetime.now(UTC).astimezone(TIMEZONE).strftime("%Y-%m-%dT%H:%M")
+        now = local_datetime_input(datetime.now(UTC))
         prefilled = {"started_at": now, "duration_minutes": "45", "kind": "follow-up"}
     values = dict(typed) if typed is not None else prefilled
     values.setdefault("idempotency_key", uuid.uuid4().hex)  # see _idempotency_key

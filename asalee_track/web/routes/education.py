@@ -8,7 +8,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from asalee_track.care import accounts, education, patients, workshops
 from asalee_track.care.errors import Invalid
-from asalee_track.i18n import TIMEZONE, local_today
+from asalee_track.care.session_form import local_datetime_input
+from asalee_track.i18n import local_today
 from asalee_track.web.deps import Clinician, DbSession, Protocols
 from asalee_track.web.forms import typed_values
 from asalee_track.web.rendering import field_errors, render
@@ -97,7 +98,7 @@ def _list_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    now_local = datetime.now(UTC).astimezone(TIMEZONE).strftime("%Y-%m-%dT%H:%M")
+    now_local = local_datetime_input(datetime.now(UTC))
     return render(
         request,
         "education/workshops.html",
