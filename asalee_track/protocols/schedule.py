@@ -35,7 +35,6 @@ try:
     TIMEZONE: tzinfo = ZoneInfo("Europe/Paris")
 except ZoneInfoNotFoundError:  # pragma: no cover - no tz database: days counted in UTC
     TIMEZONE = UTC
-PARIS = TIMEZONE  # the name rule tests know it by
 
 
 def local_date(moment: datetime) -> date:

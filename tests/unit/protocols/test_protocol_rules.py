@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from asalee_track.protocols import Obs, Protocol, ProtocolSet, Target, add_duration, check_text, evaluate
-from asalee_track.protocols.schedule import PARIS, local_date
+from asalee_track.protocols.schedule import TIMEZONE as PARIS
+from asalee_track.protocols.schedule import local_date
 
 T0 = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
 

@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from asalee_track.protocols import Obs, Protocol, add_duration, check_text, evaluate
-from asalee_track.protocols.schedule import PARIS, compare_span
+from asalee_track.protocols.schedule import TIMEZONE as PARIS
+from asalee_track.protocols.schedule import compare_span
 
 # The days the clocks change in France: summer time starts (last Sunday of March) and ends (October).
 CLOCK_CHANGES = [date(2026, 3, 29), date(2026, 10, 25), date(2027, 3, 28), date(2027, 10, 31)]
