@@ -390,18 +390,7 @@ def _computed(
         for measure_id, value in computed_values(protocol, entered, history).items():
             if measure_id in written or measure_id in entered:
                 continue
-            measure = protocol.measure(measure_id)
-            written[measure_id] = Observation(
-                session_id=session.id,
-                patient_id=session.patient_id,
-                measure_id=measure_id,
-                loinc=measure.loinc,
-                value_num=value,
-                unit=measure.unit,
-                computed=True,
-                effective_at=session.started_at,
-                status=status,
-            )
+            written[measure_id] = _derived(session, protocol.measure(measure_id), value, status)
     return list(written.values())
 
 
