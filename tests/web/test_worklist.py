@@ -179,3 +179,26 @@ def test_each_row_links_to_a_new_session(as_nurse, make_patient, enrol) -> None:
     assert link.text.startswith("Nouvelle séance")
     form = BeautifulSoup(as_nurse.get(link["href"]).text, "html.parser")
     assert form.select_one("form.session-form") is not None
+
+
+def test_a_page_ranks_the_practice_once(as_nurse, make_patient, enrol, engine) -> None:
+    """Ranking reads every due row and open alert of the practice: the counts, the total and the page
+    come from one ranking, and only the page's own rows are read after it."""
+    from sqlalchemy import event
+
+    start = (datetime.now(UTC) - timedelta(days=190)).date().isoformat()
+    for name in ("Un", "Deux", "Trois"):
+        enrol(make_patient(family_name=name, ins=""), "diabete-type-2", start=start)
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        page = as_nurse.get("/worklist")
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert [name for name, _ in rows(page.text)] == ["DEUX Hélène", "TROIS Hélène", "UN Hélène"]
+    rankings = [s for s in statements if "FROM measure_due" in s and "practice_id" in s]
+    assert len(rankings) == 1, rankings
