@@ -61,25 +61,34 @@ SEVERITY_RANK = {severity: rank for rank, severity in enumerate(reversed(SEVERIT
 STATUS_RANK = {"overdue": 0, "due": 1, "lost": 2, "ok": 3}
 
 
-def refresh_latest(db: Session, patient_id: str, practice_id: int) -> None:
-    """Rebuild the patient's rows of the derived `measure_latest` from the values that stand."""
+def refresh_latest(
+    db: Session, patient_id: str, practice_id: int, standing: list[Obs] | None = None
+) -> dict[str, datetime]:
+    """Rebuild the patient's rows of the derived `measure_latest` from the values that stand, read
+    from the database or, when the caller already holds them (a save), from ``standing``."""
     db.exec(delete(MeasureLatest).where(col(MeasureLatest.patient_id) == patient_id))
-    rows = db.exec(
-        select(Observation.measure_id, func.max(Observation.effective_at))
-        .outerjoin(CareSession, col(CareSession.id) == Observation.session_id)
-        .where(Observation.patient_id == patient_id, *stands())
-        .group_by(Observation.measure_id)
-    ).all()
-    latest = [
-        {
-            "patient_id": patient_id,
-            "measure_id": measure_id,
-            "practice_id": practice_id,
-            "last_at": last_at if last_at.tzinfo else last_at.replace(tzinfo=UTC),
+    if standing is None:
+        rows = db.exec(
+            select(Observation.measure_id, func.max(Observation.effective_at))
+            .outerjoin(CareSession, col(CareSession.id) == Observation.session_id)
+            .where(Observation.patient_id == patient_id, *stands())
+            .group_by(Observation.measure_id)
+        ).all()
+        latest = {
+            measure_id: last_at if last_at.tzinfo else last_at.replace(tzinfo=UTC)
+            for measure_id, last_at in rows
         }
-        for measure_id, last_at in rows
+    else:
+        latest = {}
+        for obs in standing:
+            if obs.measure not in latest or obs.effective > latest[obs.measure]:
+                latest[obs.measure] = obs.effective
+    rows_out: list[dict[str, object]] = [
+        {"patient_id": patient_id, "measure_id": measure_id, "practice_id": practice_id, "last_at": last_at}
+        for measure_id, last_at in latest.items()
     ]
-    _insert(db, MeasureLatest, latest)
+    _insert(db, MeasureLatest, rows_out)
+    return latest
 
 
 def _insert(
@@ -91,20 +100,29 @@ def _insert(
         db.execute(insert(table), rows)
 
 
-def refresh(db: Session, protocols: ProtocolSet, patient_id: str, practice_id: int) -> None:
+def refresh(
+    db: Session, protocols: ProtocolSet, patient_id: str, practice_id: int, standing: list[Obs] | None = None
+) -> None:
     """Rebuild the patient's derived rows (latest times, then the schedule built on them)."""
-    refresh_latest(db, patient_id, practice_id)
-    refresh_schedule(db, protocols, patient_id, practice_id)
+    latest = refresh_latest(db, patient_id, practice_id, standing)
+    refresh_schedule(db, protocols, patient_id, practice_id, latest)
 
 
-def refresh_schedule(db: Session, protocols: ProtocolSet, patient_id: str, practice_id: int) -> None:
+def refresh_schedule(
+    db: Session,
+    protocols: ProtocolSet,
+    patient_id: str,
+    practice_id: int,
+    latest: dict[str, datetime] | None = None,
+) -> None:
     """When each scheduled measure of the patient's active pathways falls due, overdue, lost.
     Time-independent (a snooze is stored by its end date), so it stays right as days pass."""
     db.exec(delete(MeasureDue).where(col(MeasureDue.patient_id) == patient_id))
-    latest = {
-        row.measure_id: row.last_at
-        for row in db.exec(select(MeasureLatest).where(MeasureLatest.patient_id == patient_id)).all()
-    }
+    if latest is None:
+        latest = {
+            row.measure_id: row.last_at
+            for row in db.exec(select(MeasureLatest).where(MeasureLatest.patient_id == patient_id)).all()
+        }
     snoozed = db.exec(
         select(func.max(ReminderSnooze.until)).where(ReminderSnooze.patient_id == patient_id)
     ).one()

@@ -211,7 +211,7 @@ def _write_version(
         db.add(previous)
     prior = standing(db, patient_id)  # a superseded version is already out of it
     written = _write_contents(db, protocols, session, parsed, session.status, prior)
-    followup.refresh(db, protocols, patient_id, actor.practice_id)
+    followup.refresh(db, protocols, patient_id, actor.practice_id, [obs for _, obs in prior + written])
     if previous is None:
         detail = (
             f"{len(parsed.readings)} measures, {len(parsed.instruments)} questionnaires, "
