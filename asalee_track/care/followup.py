@@ -36,7 +36,7 @@ from asalee_track.care import audit, intervals
 from asalee_track.care.actor import CLINICAL_ROLES, Actor
 from asalee_track.care.errors import Invalid
 from asalee_track.care.inputs import check_text, parse_int
-from asalee_track.care.patients import scoped_patient
+from asalee_track.care.patients import hold, scoped_patient
 from asalee_track.care.standing import stands
 from asalee_track.i18n import N_
 from asalee_track.protocols import DueItem, Duration, Obs, Protocol, ProtocolSet, due_items
@@ -66,6 +66,7 @@ def refresh_latest(
 ) -> dict[str, datetime]:
     """Rebuild the patient's rows of the derived `measure_latest` from the values that stand, read
     from the database or, when the caller already holds them (a save), from ``standing``."""
+    hold(db, patient_id)
     db.exec(delete(MeasureLatest).where(col(MeasureLatest.patient_id) == patient_id))
     if standing is None:
         rows = db.exec(
@@ -117,6 +118,7 @@ def refresh_schedule(
 ) -> None:
     """When each scheduled measure of the patient's active pathways falls due, overdue, lost.
     Time-independent (a snooze is stored by its end date), so it stays right as days pass."""
+    hold(db, patient_id)
     db.exec(delete(MeasureDue).where(col(MeasureDue.patient_id) == patient_id))
     if latest is None:
         latest = {

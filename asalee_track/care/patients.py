@@ -231,6 +231,13 @@ def scoped_patient(db: Session, actor: Actor, patient_id: str) -> Patient:
     return patient
 
 
+def hold(db: Session, patient_id: str) -> None:
+    """Writes that rebuild a patient's derived rows (latest values, schedule, alerts) queue on that
+    patient's row. On PostgreSQL two at once each rebuilt from their own snapshot and the second hit the
+    first one's rows; SQLite runs writers one at a time already. Held until the transaction ends."""
+    db.exec(select(Patient.id).where(Patient.id == patient_id).with_for_update())
+
+
 def get(db: Session, actor: Actor, patient_id: str) -> Patient:
     """Open a record (audited as a read)."""
     _require_clinical(actor)

@@ -17,7 +17,7 @@ from asalee_track.care import audit, enrolment, followup, patients, targets
 from asalee_track.care.actor import CLINICAL_ROLES, Actor
 from asalee_track.care.errors import Forbidden, Invalid, NotFound
 from asalee_track.care.inputs import check_text
-from asalee_track.care.patients import scoped_patient
+from asalee_track.care.patients import hold, scoped_patient
 from asalee_track.care.session_form import (
     KINDS,
     FormSection,
@@ -179,6 +179,7 @@ def _write_version(
 ) -> SaveResult:
     """The one write path of a session, first save or correction (``previous``, the version it
     supersedes): the session, its contents, the derived rows, the audit record, then the alerts."""
+    hold(db, patient_id)  # what stands is read below: another write for the patient finishes first
     now = now or datetime.now(UTC)
     parsed = parse(build_form(protocols, pathways), raw, now, locale)
     session = CareSession(

@@ -40,3 +40,46 @@ def test_sqlite_commits_survive_a_power_cut(tmp_path) -> None:
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     engine.dispose()
+
+
+def test_two_saves_for_one_patient_at_once_both_land(
+    engine: Engine, world, make_patient, enrol, protocols, db
+) -> None:  # type: ignore[no-untyped-def]
+    """Two nurses save a session for the same patient at the same moment. On PostgreSQL both rebuilt the
+    patient's derived rows from their own snapshot, and the second insert hit the first one's rows: a
+    500, and a session typed for nothing. Saves of one patient now queue on that patient alone."""
+    import threading
+    from datetime import UTC, datetime, timedelta
+
+    from asalee_track.care import sessions
+    from asalee_track.store.db import transaction
+    from asalee_track.store.tables import CareSession, MeasureLatest
+    from tests.web.test_sessions import session_form
+
+    patient = enrol(make_patient(), "diabete-type-2")
+    nurse = world.actor(world.nurse)
+    earlier, later = datetime.now(UTC) - timedelta(days=2), datetime.now(UTC) - timedelta(days=1)
+    failures: list[BaseException] = []
+
+    def second_save() -> None:
+        try:
+            with transaction(engine) as other:
+                sessions.save(other, nurse, protocols, patient.id, session_form(later, **{"m.weight": "82"}))
+        except BaseException as error:  # noqa: BLE001  (reported by the assertion below)
+            failures.append(error)
+
+    with transaction(engine) as first:
+        sessions.save(first, nurse, protocols, patient.id, session_form(earlier, **{"m.weight": "80"}))
+        racer = threading.Thread(target=second_save)
+        racer.start()
+        racer.join(timeout=1.0)  # it waits for the first save (or, before the fix, went ahead)
+    racer.join(timeout=30)
+    assert not failures, failures
+    assert len(db.exec(select(CareSession).where(CareSession.patient_id == patient.id)).all()) == 2
+    latest = db.exec(
+        select(MeasureLatest).where(
+            MeasureLatest.patient_id == patient.id, MeasureLatest.measure_id == "weight"
+        )
+    ).one()
+    stored = latest.last_at if latest.last_at.tzinfo else latest.last_at.replace(tzinfo=UTC)
+    assert stored == later.replace(second=0, microsecond=0)  # the later save's weight is the latest
