@@ -17,9 +17,12 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
 
 import orjson
 from sqlalchemy import event as orm_events
+from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
 from asalee_track.care.actor import Actor
@@ -48,7 +51,44 @@ def _current_key() -> bytes:
     return _key
 
 
-def digest(event: AuditEvent, key: bytes) -> str:
+class Chained(Protocol):
+    """What an event's hash covers: a stored AuditEvent, or one still pending."""
+
+    chain: int
+    seq: int
+    prev_hash: str
+    at: datetime
+    user_id: int | None
+    practice_id: int | None
+    action: str
+    object_type: str
+    object_id: str | None
+    patient_id: str | None
+    outcome: str
+    detail: str | None
+
+
+@dataclass(slots=True)
+class PendingEvent:
+    """An event recorded and not yet written. A plain object: a worklist page records fifty, and an ORM
+    instance each cost more than the page's queries."""
+
+    at: datetime
+    chain: int
+    user_id: int | None
+    practice_id: int | None
+    action: str
+    object_type: str
+    object_id: str | None
+    patient_id: str | None
+    outcome: str
+    detail: str | None
+    seq: int = 0
+    prev_hash: str = ""
+    hash: str = ""
+
+
+def digest(event: Chained, key: bytes) -> str:
     fields = {
         "chain": event.chain,
         "seq": event.seq,
@@ -78,10 +118,10 @@ def record(
     detail: str | None = None,
     user_id: int | None = None,
     practice_id: int | None = None,
-) -> AuditEvent:
+) -> PendingEvent:
     """Record one event in the caller's transaction: it commits, or vanishes, with the act it records."""
     practice = actor.practice_id if actor else practice_id
-    event = AuditEvent(
+    event = PendingEvent(
         at=utcnow(),
         chain=practice or NO_PRACTICE,
         user_id=actor.user_id if actor else user_id,
@@ -92,8 +132,6 @@ def record(
         patient_id=patient_id,
         outcome=outcome,
         detail=detail[:500] if detail else None,
-        prev_hash="",
-        hash="",
     )
     db.info.setdefault(PENDING, []).append(event)
     return event
@@ -112,12 +150,12 @@ def has_pending(db: Session) -> bool:
     return bool(db.info.get(PENDING))
 
 
-def take_pending(db: Session) -> list[AuditEvent]:
+def take_pending(db: Session) -> list[PendingEvent]:
     """The events recorded in ``db`` and not yet written, handed over to be written elsewhere."""
     return db.info.pop(PENDING, None) or []
 
 
-def append(db: Session, events: list[AuditEvent]) -> None:
+def append(db: Session, events: list[PendingEvent]) -> None:
     db.info.setdefault(PENDING, []).extend(events)
 
 
@@ -126,29 +164,42 @@ def _chain_pending(session: Session) -> None:
     pending = session.info.pop(PENDING, None)
     if not pending:
         return
+    session.flush()  # the transaction's own rows first: the head is then held for the audit rows alone
     key = _current_key()
     chains = sorted({event.chain for event in pending})  # locked in one order: no deadlock between two
     heads = {chain: _locked_head(session, chain) for chain in chains}
+    rows = []
     for audit_event in pending:
-        head = heads[audit_event.chain]
-        head.count += 1
-        audit_event.seq = head.count
-        audit_event.prev_hash = head.last_hash
+        count, last_hash = heads[audit_event.chain]
+        audit_event.seq, audit_event.prev_hash = count + 1, last_hash
         # The database keeps microseconds: hash exactly what will be read back.
         audit_event.hash = digest(audit_event, key)
-        head.last_hash = audit_event.hash
-        session.add(audit_event)
-    session.add_all(heads.values())
-    session.flush()
+        heads[audit_event.chain] = (audit_event.seq, audit_event.hash)
+        rows.append({column: getattr(audit_event, column) for column in _EVENT_COLUMNS})
+    # Plain rows in one statement: while the head is held, every request of the practice waits, and
+    # an ORM object per event (a worklist page records fifty) made that wait several times longer.
+    connection = session.connection()
+    connection.execute(insert(_EVENTS), rows)
+    for chain, (count, last_hash) in heads.items():
+        connection.execute(
+            update(_HEADS).where(_HEADS.c.chain == chain).values(count=count, last_hash=last_hash)
+        )
 
 
-def _locked_head(session: Session, chain: int) -> AuditHead:
-    head = session.exec(select(AuditHead).where(AuditHead.chain == chain).with_for_update()).first()
-    if head is None:  # practices get theirs when created (accounts.create_practice); this is a fallback
-        head = AuditHead(chain=chain, last_hash=GENESIS, count=0)
-        session.add(head)
-        session.flush()
-    return head
+_EVENTS = AuditEvent.__table__  # type: ignore[attr-defined]
+_HEADS = AuditHead.__table__  # type: ignore[attr-defined]
+_EVENT_COLUMNS = [column.name for column in _EVENTS.columns if column.name != "id"]
+
+
+def _locked_head(session: Session, chain: int) -> tuple[int, str]:
+    connection = session.connection()
+    found = connection.execute(
+        select(_HEADS.c.count, _HEADS.c.last_hash).where(_HEADS.c.chain == chain).with_for_update()
+    ).first()
+    if found is None:  # practices get theirs when created (accounts.create_practice); this is a fallback
+        connection.execute(insert(_HEADS).values(chain=chain, last_hash=GENESIS, count=0))
+        return 0, GENESIS
+    return found[0], found[1]
 
 
 def start_chain(db: Session, chain: int) -> None:
