@@ -142,7 +142,7 @@ def _partitions(conn: Connection, query: Select[*tuple[Any, ...]]) -> Iterator[A
 class _MeasureShape:
     """What every value of one measure (and LOINC code) shares."""
 
-    __slots__ = ("answers", "category", "code", "decimals", "measure", "profile")
+    __slots__ = ("answers", "category", "code", "decimals", "measure", "profile", "profile_text", "text")
 
     def __init__(self, catalog: Catalog, measure_id: str, loinc: str | None) -> None:
         measure = catalog.measure(measure_id, loinc)
@@ -157,12 +157,26 @@ class _MeasureShape:
         if measure is not None and measure.category == "vital-signs":
             vital = mapping.vital_sign_profile(self.code["coding"])
         self.profile = [mapping.profile(vital)] if vital else None
+        # Serialised: `"category":…,"code":…` and `,"profile":[…]` (or nothing)
+        self.text = f'"category":{_json(self.category)},"code":{_json(self.code)}'
+        self.profile_text = f',"profile":{_json(self.profile)}' if self.profile else ""
 
 
-def observations(conn: Connection, scope: sources.Scope, catalog: Catalog) -> Iterator[Resource]:
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def observation_lines(conn: Connection, scope: sources.Scope, catalog: Catalog) -> Iterator[list[bytes]]:
+    """The NDJSON lines, a fetched batch at a time, in the key order `mapping` and `stamp` give: what a
+    measure shares (category, code, profile) and what a session's values share (subject, encounter,
+    time, performer: they come together) serialised once, the rest of each line around them. Text a
+    row holds goes through orjson."""
     query = sources.observation_query(scope)
     if scope.observation_where:
         query = query.where(or_(*scope.observation_where))
+    # Two columns no resource shows, left unread (each cell read is a Python object made).
+    unused = ("lab_result_id", "superseded_by_id")
+    query = query.with_only_columns(*(c for c in query.selected_columns if c.name not in unused))
     columns = _Columns(query, conn.dialect)
     at = columns.index
     i_id, i_patient, i_session, i_measure, i_loinc = (
@@ -184,69 +198,89 @@ def observations(conn: Connection, scope: sources.Scope, catalog: Catalog) -> It
     effective = _Times(columns.processor("effective_at"))
     updated = _Times(columns.processor("s_updated_at"))
     shapes: dict[tuple[str, str | None], _MeasureShape] = {}
-    performers: dict[Any, list[dict[str, str]]] = {}
+    texts: dict[Any, str] = {}  # statuses and units, serialised
+    units: dict[Any, str] = {}  # `,"unit":…,"system":…,"code":…}` of a quantity
     practice_id = scope.practice_id
-    ucum, quantity_value = codes.UCUM, mapping.quantity_value
-    for row in _partitions(conn, columns.raw):
-        session_id = row[i_session]
-        if session_id is None:  # a laboratory's value: rare, kept to the general path
-            typed = columns.typed(row)
-            lab = mapping.lab_observation(typed, catalog, typed.l_lab, typed.l_reported_at)  # type: ignore[arg-type]
-            yield mapping.stamp(lab, typed.l_entered_at or typed.effective_at)
-            continue
-        key = (row[i_measure], row[i_loinc])
-        shape = shapes.get(key)
-        if shape is None:
-            shape = shapes[key] = _MeasureShape(catalog, *key)
-        nurse = row[i_nurse]
-        performer = performers.get(nurse)
-        if performer is None:
-            performer = performers[nurse] = [mapping.role_ref(nurse, practice_id)]
-        resource: Resource = {
-            "resourceType": "Observation",
-            "id": row[i_id],
-            "status": "entered-in-error" if row[i_s_status] == "entered-in-error" else row[i_status],
-            "category": shape.category,
-            "code": shape.code,
-            "subject": {"reference": f"Patient/{row[i_patient]}"},
-            "encounter": {"reference": f"Encounter/{session_id}"},
-            "effectiveDateTime": effective(row[i_effective])[0],
-            "performer": performer,
-        }
-        version, last_updated = updated(row[i_updated])[::-1]
-        value_num, unit, original_unit = row[i_num], row[i_unit], row[i_original_unit]
-        if value_num is not None:
+    quantity_value, dumps, newline = mapping.quantity_value, orjson.dumps, orjson.OPT_APPEND_NEWLINE
+    last: tuple[Any, ...] | None = None
+    context = ""
+    for batch in _batches(conn, columns.raw):
+        out: list[bytes] = []
+        append = out.append
+        for row in batch:
+            session_id = row[i_session]
+            if session_id is None:  # a laboratory's value: rare, kept to the general path
+                typed = columns.typed(row)
+                lab = mapping.lab_observation(typed, catalog, typed.l_lab, typed.l_reported_at)  # type: ignore[arg-type]
+                append(dumps(mapping.stamp(lab, typed.l_entered_at or typed.effective_at), option=newline))
+                continue
+            key = (row[i_measure], row[i_loinc])
+            shape = shapes.get(key)
+            if shape is None:
+                shape = shapes[key] = _MeasureShape(catalog, *key)
+            shared = (row[i_patient], session_id, row[i_effective], row[i_nurse])
+            if shared != last:
+                last = shared
+                context = _observation_context(*shared, practice_id, effective)
+            status = "entered-in-error" if row[i_s_status] == "entered-in-error" else row[i_status]
+            status_text = texts.get(status)
+            if status_text is None:
+                status_text = texts[status] = _json(status)
+            last_updated, version = updated(row[i_updated])
+            meta = f',"meta":{{"versionId":"{version}","lastUpdated":"{last_updated}"'
+            value_num, unit, original_unit = row[i_num], row[i_unit], row[i_original_unit]
             converted = bool(original_unit and original_unit != unit)
-            value = quantity_value(value_num, shape.decimals, converted)
-            unit_code = unit or "1"
-            resource["valueQuantity"] = {"value": value, "unit": unit_code, "system": ucum, "code": unit_code}
-            if shape.profile:
-                resource["meta"] = {
-                    "versionId": version,
-                    "lastUpdated": last_updated,
-                    "profile": shape.profile,
-                }
-        elif row[i_code] is not None:
-            value_code = row[i_code]
-            answer = shape.answers.get(value_code) if shape.measure else None
-            coding = answer or mapping._coding(mapping._value_system(row[i_system]), value_code)
-            resource["valueCodeableConcept"] = {"coding": [coding]}
-        else:
-            resource["dataAbsentReason"] = {
-                "coding": [
-                    mapping._coding("http://terminology.hl7.org/CodeSystem/data-absent-reason", "unknown")
-                ]
-            }
-        if original_unit and original_unit != unit and row[i_original]:
-            resource["note"] = [{"text": f"Entered as {row[i_original]} {original_unit}"}]
-        if row[i_computed]:
-            resource["method"] = {"text": "Computed by asalee-track"}
-        response_id = row[i_response]
-        if response_id:
-            resource["derivedFrom"] = [mapping.ref("QuestionnaireResponse", response_id)]
-        if "meta" not in resource:
-            resource["meta"] = {"versionId": version, "lastUpdated": last_updated}
-        yield resource
+            if value_num is not None:
+                unit_text = units.get(unit)
+                if unit_text is None:
+                    unit_code = _json(unit or "1")
+                    unit_text = units[unit] = (
+                        f',"unit":{unit_code},"system":{_json(codes.UCUM)},"code":{unit_code}}}'
+                    )
+                number = dumps(quantity_value(value_num, shape.decimals, converted)).decode()
+                value = f',"valueQuantity":{{"value":{number}{unit_text}'
+                if shape.profile_text:  # mapping sets meta (for the profile) before what follows
+                    value += meta + shape.profile_text + "}"
+                    meta = ""
+            elif row[i_code] is not None:
+                value_code = row[i_code]
+                answer = shape.answers.get(value_code) if shape.measure else None
+                coding = answer or mapping._coding(mapping._value_system(row[i_system]), value_code)
+                value = f',"valueCodeableConcept":{{"coding":[{_json(coding)}]}}'
+            else:
+                value = _ABSENT
+            tail = ""
+            if converted and row[i_original]:
+                tail = f',"note":[{{"text":{_json(f"Entered as {row[i_original]} {original_unit}")}}}]'
+            if row[i_computed]:
+                tail += ',"method":{"text":"Computed by asalee-track"}'
+            response_id = row[i_response]
+            if response_id:
+                tail += f',"derivedFrom":[{_json(mapping.ref("QuestionnaireResponse", response_id))}]'
+            if meta:  # not written with the profile yet
+                tail += meta + "}"
+            append(
+                f'{{"resourceType":"Observation","id":{_json(row[i_id])},"status":{status_text},'
+                f"{shape.text},{context}{value}{tail}}}\n".encode()
+            )
+        yield out
+
+
+_ABSENT = ',"dataAbsentReason":' + _json(
+    {"coding": [mapping._coding("http://terminology.hl7.org/CodeSystem/data-absent-reason", "unknown")]}
+)
+
+
+def _observation_context(
+    patient_id: Any, session_id: Any, effective_at: Any, nurse_id: Any, practice_id: int, times: _Times
+) -> str:
+    """`"subject":…,"encounter":…,"effectiveDateTime":…,"performer":[…]`, as `mapping` writes them."""
+    subject, encounter = _json(f"Patient/{patient_id}"), _json(f"Encounter/{session_id}")
+    performer = _json([mapping.role_ref(nurse_id, practice_id)])
+    return (
+        f'"subject":{{"reference":{subject}}},"encounter":{{"reference":{encounter}}},'
+        f'"effectiveDateTime":"{times(effective_at)[0]}","performer":{performer}'
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -255,10 +289,22 @@ def observations(conn: Connection, scope: sources.Scope, catalog: Catalog) -> It
 
 def encounters(conn: Connection, scope: sources.Scope, catalog: Catalog) -> Iterator[Resource]:
     reasons = sources.condition_ids(conn, scope)
-    query = (
-        select(sources.session_t)
+    c = sources.session_t.c
+    query = (  # only what the resource needs: notes and the correction columns stay behind
+        select(
+            c.id,
+            c.patient_id,
+            c.practice_id,
+            c.nurse_id,
+            c.started_at,
+            c.duration_minutes,
+            c.kind,
+            c.pathways,
+            c.status,
+            c.updated_at,
+        )
         .where(*sources._current_sessions(scope))
-        .order_by(sources.session_t.c.started_at)
+        .order_by(c.started_at)
     )
     columns = _Columns(query, conn.dialect)
     at = columns.index
@@ -279,6 +325,7 @@ def encounters(conn: Connection, scope: sources.Scope, catalog: Catalog) -> Iter
     participants: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
     providers: dict[Any, dict[str, str]] = {}
     primary = [{"coding": [mapping._coding(codes.PARTICIPANT_TYPE, "PPRF", "primary performer")]}]
+    served: dict[tuple[Any, str], list[dict[str, str]]] = {}
     for row in _partitions(conn, columns.raw):
         kind, nurse, practice = row[i_kind], row[i_nurse], row[i_practice]
         session_type = kinds.get(kind)
@@ -291,8 +338,11 @@ def encounters(conn: Connection, scope: sources.Scope, catalog: Catalog) -> Iter
             participant = participants[nurse, practice] = [
                 {"type": primary, "individual": mapping.role_ref(nurse, practice)}
             ]
-        start = started_at(row[i_started])
-        minutes = row[i_minutes]
+        minutes, raw_start = row[i_minutes], row[i_started]
+        period = _period(raw_start, minutes) if type(raw_start) is str else None
+        if period is None:
+            start = started_at(raw_start)
+            period = {"start": start.isoformat(), "end": (start + timedelta(minutes=minutes)).isoformat()}
         resource: Resource = {
             "resourceType": "Encounter",
             "id": row[i_id],
@@ -301,16 +351,25 @@ def encounters(conn: Connection, scope: sources.Scope, catalog: Catalog) -> Iter
             "type": session_type,
             "subject": {"reference": f"Patient/{row[i_patient]}"},
             "participant": participant,
-            "period": {"start": start.isoformat(), "end": (start + timedelta(minutes=minutes)).isoformat()},
+            "period": period,
             "length": {"value": minutes, "unit": "min", "system": codes.UCUM, "code": "min"},
         }
         conditions = reasons.get(row[i_patient])
         if conditions:
-            found = [
-                mapping.ref("Condition", conditions[p])
-                for p in pathways_of(row[i_pathways]) or ()
-                if p in conditions
-            ]
+            raw_pathways = row[i_pathways]
+            # A patient's sessions mostly serve the same pathways: the stored JSON text decoded once.
+            cached = type(raw_pathways) is str
+            found = served.get((row[i_patient], raw_pathways)) if cached else None
+            if found is None:
+                found = [
+                    mapping.ref("Condition", conditions[p])
+                    for p in pathways_of(raw_pathways) or ()
+                    if p in conditions
+                ]
+                if cached:
+                    if len(served) >= _CACHE_LIMIT:
+                        served.clear()
+                    served[row[i_patient], raw_pathways] = found
             if found:
                 resource["reasonReference"] = found
         provider = providers.get(practice)
@@ -320,6 +379,21 @@ def encounters(conn: Connection, scope: sources.Scope, catalog: Catalog) -> Iter
         last_updated, version = updated(row[i_updated])
         resource["meta"] = {"versionId": version, "lastUpdated": last_updated}
         yield resource
+
+
+def _period(raw: str, minutes: int) -> dict[str, str] | None:
+    """An Encounter's period from SQLite's text `2016-01-01 08:00:00.000000` (UTC), as `isoformat()`
+    writes the stored time and its end, without the column type's regular expression. Other forms: None."""
+    if len(raw) != 26 or raw[10] != " " or raw[19] != ".":
+        return None
+    try:
+        start = _from_iso(raw)
+    except ValueError:
+        return None
+    if start.tzinfo is not None:  # an offset in the text: the column type's conversion
+        return None
+    end = start + timedelta(minutes=minutes)
+    return {"start": start.isoformat() + "+00:00", "end": end.isoformat() + "+00:00"}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -469,10 +543,10 @@ def _agent(user_id: int | None, role: str | None, name: str | None) -> dict[str,
 
 
 FAST: dict[str, sources.Stream] = {
-    "Observation": observations,
     "Encounter": encounters,
 }
 LINES: dict[str, Callable[[Connection, sources.Scope, Catalog], Iterator[list[bytes]]]] = {
+    "Observation": observation_lines,
     "AuditEvent": audit_lines,
 }
 
