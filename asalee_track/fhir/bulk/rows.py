@@ -174,9 +174,6 @@ def observation_lines(conn: Connection, scope: sources.Scope, catalog: Catalog) 
     query = sources.observation_query(scope)
     if scope.observation_where:
         query = query.where(or_(*scope.observation_where))
-    # Two columns no resource shows, left unread (each cell read is a Python object made).
-    unused = ("lab_result_id", "superseded_by_id")
-    query = query.with_only_columns(*(c for c in query.selected_columns if c.name not in unused))
     columns = _Columns(query, conn.dialect)
     at = columns.index
     i_id, i_patient, i_session, i_measure, i_loinc = (
