@@ -470,19 +470,25 @@ def flags(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource
         yield flag(row)
 
 
+def audit_where(scope: Scope) -> list[Any]:
+    """Conditions on audit_event: the scope's events (order them by id)."""
+    where = [audit_t.c.practice_id == scope.practice_id]
+    if scope.patient_id:
+        where.append(audit_t.c.patient_id == scope.patient_id)
+    elif scope.patient_level:
+        where.append(audit_t.c.patient_id.is_not(None))
+    if scope.since:
+        where.append(audit_t.c.at >= scope.since)
+    return where
+
+
 def audit_query(scope: Scope) -> Select[Any]:
-    query = (
+    return (
         select(audit_t, user_t.c.role.label("u_role"), user_t.c.display_name.label("u_name"))
         .outerjoin(user_t, user_t.c.id == audit_t.c.user_id)
-        .where(audit_t.c.practice_id == scope.practice_id)
+        .where(*audit_where(scope))
+        .order_by(audit_t.c.id)
     )
-    if scope.patient_id:
-        query = query.where(audit_t.c.patient_id == scope.patient_id)
-    elif scope.patient_level:
-        query = query.where(audit_t.c.patient_id.is_not(None))
-    if scope.since:
-        query = query.where(audit_t.c.at >= scope.since)
-    return query.order_by(audit_t.c.id)
 
 
 def audit_events(conn: Connection, scope: Scope, catalog: Catalog) -> Iterator[Resource]:

@@ -6,6 +6,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import orjson
+import pytest
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
@@ -116,7 +117,37 @@ def test_fast_streams_follow_the_scope(
     for scope in scopes:
         for resource_type in FAST_TYPES:
             fast = _fast(engine, resource_type, scope, catalog)
-            assert fast == _general(engine, resource_type, scope, catalog), (scope, resource_type)
+            general = _general(engine, resource_type, scope, catalog)
+            if resource_type == "Observation" and engine.dialect.name != "sqlite":
+                # The query has no ORDER BY: PostgreSQL may plan two runs of it differently (two runs
+                # of the general path alone were seen to differ in order), so only the lines compare.
+                fast, general = sorted(fast), sorted(general)
+            assert fast == general, (scope, resource_type)
+
+
+def test_audit_instants_of_another_stored_shape_are_written_as_the_mapping_writes(
+    engine: Engine, world, protocols, make_patient, enrol, make_record, client
+) -> None:  # type: ignore[no-untyped-def]
+    # The fast path rewrites SQLite's `YYYY-MM-DD HH:MM:SS.ffffff` text; any other text goes through
+    # the column type, as the general path reads it.
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL stores timestamps, not text")
+    _varied_practice(engine, world, protocols, make_patient, enrol, make_record, client)
+    shapes = ["2016-01-01 08:00:00", "2016-01-01T08:00:00.250000", "2016-01-01 08:00:00.000000"]
+    with engine.begin() as conn:  # events are append-only: these are added on a chain of their own
+        for seq, shape in enumerate(shapes, 1):
+            conn.exec_driver_sql(
+                "INSERT INTO audit_event (chain, seq, at, user_id, practice_id, action, object_type, "
+                "outcome, prev_hash, hash) VALUES (999, ?, ?, ?, ?, 'read', 'Worklist', 'success', '', '')",
+                (seq, shape, world.nurse.id, world.practice.id),
+            )
+    catalog = load_catalog(world_protocols_dir(client))
+    scope = sources.Scope(world.practice.id)
+    fast = _fast(engine, "AuditEvent", scope, catalog)
+    assert fast == _general(engine, "AuditEvent", scope, catalog)
+    assert b'"recorded":"2016-01-01T08:00:00+00:00"' in fast[-3]
+    assert b'"recorded":"2016-01-01T08:00:00.250000+00:00"' in fast[-2]
+    assert b'"recorded":"2016-01-01T08:00:00+00:00"' in fast[-1]
 
 
 def world_protocols_dir(client):  # type: ignore[no-untyped-def]

@@ -18,7 +18,7 @@ from asalee_track.fhir.bulk.request import PATIENT_SCOPED
 from asalee_track.fhir.catalog import Catalog
 from asalee_track.store.db import is_sqlite
 
-CHECK_EVERY = 5000  # resources between heartbeats and cancellation checks
+CHECK_EVERY = 5000  # resources between heartbeats and cancellation checks (at the next batch's end)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -80,7 +80,7 @@ def write_ndjson(
     patients: Sequence[str] = (),
 ) -> list[OutputFile]:
     """One file per type with at least one resource. `on_progress(type index, type, resources written)`
-    is called between types and every CHECK_EVERY resources; returning False stops the export. With
+    is called between types and about every CHECK_EVERY resources; returning False stops the export. With
     `patients`, the patients' own types hold only their rows (one patient's compartment after another)."""
     directory.mkdir(parents=True, exist_ok=True)
     outputs: list[OutputFile] = []
@@ -93,17 +93,16 @@ def write_ndjson(
         if patients and resource_type in PATIENT_SCOPED:
             scopes = [replace(scope, patient_id=patient_id) for patient_id in patients]
         with partial.open("wb", buffering=1 << 20) as handle:
-            write = handle.write
+            write, join = handle.write, b"".join
+            reported = 0  # resources when on_progress was last called
             for part in scopes:
-                for line in rows.lines(conn, resource_type, part, catalog):
-                    write(line)
-                    count += 1
-                    if (
-                        on_progress
-                        and count % CHECK_EVERY == 0
-                        and not on_progress(index, resource_type, count)
-                    ):
-                        return outputs
+                for batch in rows.batches(conn, resource_type, part, catalog):
+                    write(join(batch))
+                    count += len(batch)
+                    if on_progress and count - reported >= CHECK_EVERY:
+                        reported = count
+                        if not on_progress(index, resource_type, count):
+                            return outputs
         if count:
             final = directory / f"{resource_type}.ndjson"
             partial.replace(final)

@@ -10,8 +10,9 @@ and shared. The output is the same, key for key and byte for byte, as `mapping` 
 compare both on the same rows.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
+from itertools import islice
 from types import SimpleNamespace
 from typing import Any
 
@@ -111,22 +112,27 @@ class _Times:
 
 _EPOCH = datetime(1970, 1, 1)  # naive, as SQLite's text reads
 _MICROSECOND = timedelta(microseconds=1)
+_SECOND = timedelta(seconds=1)
 _from_iso = datetime.fromisoformat
 
 
-def _partitions(conn: Connection, query: Select[*tuple[Any, ...]]) -> Iterator[Any]:
+def _batches(conn: Connection, query: Select[*tuple[Any, ...]]) -> Iterator[Sequence[Any]]:
     if conn.dialect.name == "sqlite":
         # SQLite reads as it goes (no server-side cursor): the driver's own tuples, without a Row each.
         result = conn.execute(query)
         try:
             cursor = result.cursor
             while batch := cursor.fetchmany(sources.BATCH):
-                yield from batch
+                yield batch
         finally:
             result.close()
         return
-    for part in conn.execute(query.execution_options(yield_per=sources.BATCH)).partitions():
-        yield from part
+    yield from conn.execute(query.execution_options(yield_per=sources.BATCH)).partitions()
+
+
+def _partitions(conn: Connection, query: Select[*tuple[Any, ...]]) -> Iterator[Any]:
+    for batch in _batches(conn, query):
+        yield from batch
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -136,7 +142,7 @@ def _partitions(conn: Connection, query: Select[*tuple[Any, ...]]) -> Iterator[A
 class _MeasureShape:
     """What every value of one measure (and LOINC code) shares."""
 
-    __slots__ = ("answers", "category", "code", "decimals", "measure", "profile")
+    __slots__ = ("answers", "category", "code", "decimals", "measure", "profile", "profile_text", "text")
 
     def __init__(self, catalog: Catalog, measure_id: str, loinc: str | None) -> None:
         measure = catalog.measure(measure_id, loinc)
@@ -151,9 +157,20 @@ class _MeasureShape:
         if measure is not None and measure.category == "vital-signs":
             vital = mapping.vital_sign_profile(self.code["coding"])
         self.profile = [mapping.profile(vital)] if vital else None
+        # Serialised: `"category":…,"code":…` and `,"profile":[…]` (or nothing)
+        self.text = f'"category":{_json(self.category)},"code":{_json(self.code)}'
+        self.profile_text = f',"profile":{_json(self.profile)}' if self.profile else ""
 
 
-def observations(conn: Connection, scope: sources.Scope, catalog: Catalog) -> Iterator[Resource]:
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def observation_lines(conn: Connection, scope: sources.Scope, catalog: Catalog) -> Iterator[list[bytes]]:
+    """The NDJSON lines, a fetched batch at a time, in the key order `mapping` and `stamp` give: what a
+    measure shares (category, code, profile) and what a session's values share (subject, encounter,
+    time, performer: they come together) serialised once, the rest of each line around them. Text a
+    row holds goes through orjson."""
     query = sources.observation_query(scope)
     if scope.observation_where:
         query = query.where(or_(*scope.observation_where))
@@ -178,69 +195,89 @@ def observations(conn: Connection, scope: sources.Scope, catalog: Catalog) -> It
     effective = _Times(columns.processor("effective_at"))
     updated = _Times(columns.processor("s_updated_at"))
     shapes: dict[tuple[str, str | None], _MeasureShape] = {}
-    performers: dict[Any, list[dict[str, str]]] = {}
+    texts: dict[Any, str] = {}  # statuses and units, serialised
+    units: dict[Any, str] = {}  # `,"unit":…,"system":…,"code":…}` of a quantity
     practice_id = scope.practice_id
-    ucum, quantity_value = codes.UCUM, mapping.quantity_value
-    for row in _partitions(conn, columns.raw):
-        session_id = row[i_session]
-        if session_id is None:  # a laboratory's value: rare, kept to the general path
-            typed = columns.typed(row)
-            lab = mapping.lab_observation(typed, catalog, typed.l_lab, typed.l_reported_at)  # type: ignore[arg-type]
-            yield mapping.stamp(lab, typed.l_entered_at or typed.effective_at)
-            continue
-        key = (row[i_measure], row[i_loinc])
-        shape = shapes.get(key)
-        if shape is None:
-            shape = shapes[key] = _MeasureShape(catalog, *key)
-        nurse = row[i_nurse]
-        performer = performers.get(nurse)
-        if performer is None:
-            performer = performers[nurse] = [mapping.role_ref(nurse, practice_id)]
-        resource: Resource = {
-            "resourceType": "Observation",
-            "id": row[i_id],
-            "status": "entered-in-error" if row[i_s_status] == "entered-in-error" else row[i_status],
-            "category": shape.category,
-            "code": shape.code,
-            "subject": {"reference": f"Patient/{row[i_patient]}"},
-            "encounter": {"reference": f"Encounter/{session_id}"},
-            "effectiveDateTime": effective(row[i_effective])[0],
-            "performer": performer,
-        }
-        version, last_updated = updated(row[i_updated])[::-1]
-        value_num, unit, original_unit = row[i_num], row[i_unit], row[i_original_unit]
-        if value_num is not None:
+    quantity_value, dumps, newline = mapping.quantity_value, orjson.dumps, orjson.OPT_APPEND_NEWLINE
+    last: tuple[Any, ...] | None = None
+    context = ""
+    for batch in _batches(conn, columns.raw):
+        out: list[bytes] = []
+        append = out.append
+        for row in batch:
+            session_id = row[i_session]
+            if session_id is None:  # a laboratory's value: rare, kept to the general path
+                typed = columns.typed(row)
+                lab = mapping.lab_observation(typed, catalog, typed.l_lab, typed.l_reported_at)  # type: ignore[arg-type]
+                append(dumps(mapping.stamp(lab, typed.l_entered_at or typed.effective_at), option=newline))
+                continue
+            key = (row[i_measure], row[i_loinc])
+            shape = shapes.get(key)
+            if shape is None:
+                shape = shapes[key] = _MeasureShape(catalog, *key)
+            shared = (row[i_patient], session_id, row[i_effective], row[i_nurse])
+            if shared != last:
+                last = shared
+                context = _observation_context(*shared, practice_id, effective)
+            status = "entered-in-error" if row[i_s_status] == "entered-in-error" else row[i_status]
+            status_text = texts.get(status)
+            if status_text is None:
+                status_text = texts[status] = _json(status)
+            last_updated, version = updated(row[i_updated])
+            meta = f',"meta":{{"versionId":"{version}","lastUpdated":"{last_updated}"'
+            value_num, unit, original_unit = row[i_num], row[i_unit], row[i_original_unit]
             converted = bool(original_unit and original_unit != unit)
-            value = quantity_value(value_num, shape.decimals, converted)
-            unit_code = unit or "1"
-            resource["valueQuantity"] = {"value": value, "unit": unit_code, "system": ucum, "code": unit_code}
-            if shape.profile:
-                resource["meta"] = {
-                    "versionId": version,
-                    "lastUpdated": last_updated,
-                    "profile": shape.profile,
-                }
-        elif row[i_code] is not None:
-            value_code = row[i_code]
-            answer = shape.answers.get(value_code) if shape.measure else None
-            coding = answer or mapping._coding(mapping._value_system(row[i_system]), value_code)
-            resource["valueCodeableConcept"] = {"coding": [coding]}
-        else:
-            resource["dataAbsentReason"] = {
-                "coding": [
-                    mapping._coding("http://terminology.hl7.org/CodeSystem/data-absent-reason", "unknown")
-                ]
-            }
-        if original_unit and original_unit != unit and row[i_original]:
-            resource["note"] = [{"text": f"Entered as {row[i_original]} {original_unit}"}]
-        if row[i_computed]:
-            resource["method"] = {"text": "Computed by asalee-track"}
-        response_id = row[i_response]
-        if response_id:
-            resource["derivedFrom"] = [mapping.ref("QuestionnaireResponse", response_id)]
-        if "meta" not in resource:
-            resource["meta"] = {"versionId": version, "lastUpdated": last_updated}
-        yield resource
+            if value_num is not None:
+                unit_text = units.get(unit)
+                if unit_text is None:
+                    unit_code = _json(unit or "1")
+                    unit_text = units[unit] = (
+                        f',"unit":{unit_code},"system":{_json(codes.UCUM)},"code":{unit_code}}}'
+                    )
+                number = dumps(quantity_value(value_num, shape.decimals, converted)).decode()
+                value = f',"valueQuantity":{{"value":{number}{unit_text}'
+                if shape.profile_text:  # mapping sets meta (for the profile) before what follows
+                    value += meta + shape.profile_text + "}"
+                    meta = ""
+            elif row[i_code] is not None:
+                value_code = row[i_code]
+                answer = shape.answers.get(value_code) if shape.measure else None
+                coding = answer or mapping._coding(mapping._value_system(row[i_system]), value_code)
+                value = f',"valueCodeableConcept":{{"coding":[{_json(coding)}]}}'
+            else:
+                value = _ABSENT
+            tail = ""
+            if converted and row[i_original]:
+                tail = f',"note":[{{"text":{_json(f"Entered as {row[i_original]} {original_unit}")}}}]'
+            if row[i_computed]:
+                tail += ',"method":{"text":"Computed by asalee-track"}'
+            response_id = row[i_response]
+            if response_id:
+                tail += f',"derivedFrom":[{_json(mapping.ref("QuestionnaireResponse", response_id))}]'
+            if meta:  # not written with the profile yet
+                tail += meta + "}"
+            append(
+                f'{{"resourceType":"Observation","id":{_json(row[i_id])},"status":{status_text},'
+                f"{shape.text},{context}{value}{tail}}}\n".encode()
+            )
+        yield out
+
+
+_ABSENT = ',"dataAbsentReason":' + _json(
+    {"coding": [mapping._coding("http://terminology.hl7.org/CodeSystem/data-absent-reason", "unknown")]}
+)
+
+
+def _observation_context(
+    patient_id: Any, session_id: Any, effective_at: Any, nurse_id: Any, practice_id: int, times: _Times
+) -> str:
+    """`"subject":…,"encounter":…,"effectiveDateTime":…,"performer":[…]`, as `mapping` writes them."""
+    subject, encounter = _json(f"Patient/{patient_id}"), _json(f"Encounter/{session_id}")
+    performer = _json([mapping.role_ref(nurse_id, practice_id)])
+    return (
+        f'"subject":{{"reference":{subject}}},"encounter":{{"reference":{encounter}}},'
+        f'"effectiveDateTime":"{times(effective_at)[0]}","performer":{performer}'
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -249,10 +286,22 @@ def observations(conn: Connection, scope: sources.Scope, catalog: Catalog) -> It
 
 def encounters(conn: Connection, scope: sources.Scope, catalog: Catalog) -> Iterator[Resource]:
     reasons = sources.condition_ids(conn, scope)
-    query = (
-        select(sources.session_t)
+    c = sources.session_t.c
+    query = (  # only what the resource needs: notes and the correction columns stay behind
+        select(
+            c.id,
+            c.patient_id,
+            c.practice_id,
+            c.nurse_id,
+            c.started_at,
+            c.duration_minutes,
+            c.kind,
+            c.pathways,
+            c.status,
+            c.updated_at,
+        )
         .where(*sources._current_sessions(scope))
-        .order_by(sources.session_t.c.started_at)
+        .order_by(c.started_at)
     )
     columns = _Columns(query, conn.dialect)
     at = columns.index
@@ -273,6 +322,7 @@ def encounters(conn: Connection, scope: sources.Scope, catalog: Catalog) -> Iter
     participants: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
     providers: dict[Any, dict[str, str]] = {}
     primary = [{"coding": [mapping._coding(codes.PARTICIPANT_TYPE, "PPRF", "primary performer")]}]
+    served: dict[tuple[Any, str], list[dict[str, str]]] = {}
     for row in _partitions(conn, columns.raw):
         kind, nurse, practice = row[i_kind], row[i_nurse], row[i_practice]
         session_type = kinds.get(kind)
@@ -285,8 +335,11 @@ def encounters(conn: Connection, scope: sources.Scope, catalog: Catalog) -> Iter
             participant = participants[nurse, practice] = [
                 {"type": primary, "individual": mapping.role_ref(nurse, practice)}
             ]
-        start = started_at(row[i_started])
-        minutes = row[i_minutes]
+        minutes, raw_start = row[i_minutes], row[i_started]
+        period = _period(raw_start, minutes) if type(raw_start) is str else None
+        if period is None:
+            start = started_at(raw_start)
+            period = {"start": start.isoformat(), "end": (start + timedelta(minutes=minutes)).isoformat()}
         resource: Resource = {
             "resourceType": "Encounter",
             "id": row[i_id],
@@ -295,16 +348,25 @@ def encounters(conn: Connection, scope: sources.Scope, catalog: Catalog) -> Iter
             "type": session_type,
             "subject": {"reference": f"Patient/{row[i_patient]}"},
             "participant": participant,
-            "period": {"start": start.isoformat(), "end": (start + timedelta(minutes=minutes)).isoformat()},
+            "period": period,
             "length": {"value": minutes, "unit": "min", "system": codes.UCUM, "code": "min"},
         }
         conditions = reasons.get(row[i_patient])
         if conditions:
-            found = [
-                mapping.ref("Condition", conditions[p])
-                for p in pathways_of(row[i_pathways]) or ()
-                if p in conditions
-            ]
+            raw_pathways = row[i_pathways]
+            # A patient's sessions mostly serve the same pathways: the stored JSON text decoded once.
+            cached = type(raw_pathways) is str
+            found = served.get((row[i_patient], raw_pathways)) if cached else None
+            if found is None:
+                found = [
+                    mapping.ref("Condition", conditions[p])
+                    for p in pathways_of(raw_pathways) or ()
+                    if p in conditions
+                ]
+                if cached:
+                    if len(served) >= _CACHE_LIMIT:
+                        served.clear()
+                    served[row[i_patient], raw_pathways] = found
             if found:
                 resource["reasonReference"] = found
         provider = providers.get(practice)
@@ -316,79 +378,136 @@ def encounters(conn: Connection, scope: sources.Scope, catalog: Catalog) -> Iter
         yield resource
 
 
+def _period(raw: str, minutes: int) -> dict[str, str] | None:
+    """An Encounter's period from SQLite's text `2016-01-01 08:00:00.000000` (UTC), as `isoformat()`
+    writes the stored time and its end, without the column type's regular expression. Other forms: None."""
+    if len(raw) != 26 or raw[10] != " " or raw[19] != ".":
+        return None
+    try:
+        start = _from_iso(raw)
+    except ValueError:
+        return None
+    if start.tzinfo is not None:  # an offset in the text: the column type's conversion
+        return None
+    end = start + timedelta(minutes=minutes)
+    return {"start": start.isoformat() + "+00:00", "end": end.isoformat() + "+00:00"}
+
+
 # ---------------------------------------------------------------------------------------------------
 # AuditEvent
 
 
-def audit_lines(conn: Connection, scope: sources.Scope, catalog: Catalog) -> Iterator[bytes]:
-    """The NDJSON lines themselves: an event is mostly what its action, user and outcome share, so
-    that part is serialised once and the line assembled around it. Only ASCII the server makes (ids,
-    instants) goes in unescaped; what a row holds as text (ids, details) goes through orjson."""
-    columns = _Columns(sources.audit_query(scope), conn.dialect)
-    at = columns.index
-    i_id, i_at, i_user, i_practice, i_action = (
-        at["id"],
-        at["at"],
-        at["user_id"],
-        at["practice_id"],
-        at["action"],
+def audit_lines(conn: Connection, scope: sources.Scope, catalog: Catalog) -> Iterator[list[bytes]]:
+    """The NDJSON lines themselves, a fetched batch at a time: an event is mostly what its action, user
+    and outcome share, and what its patient, object and detail make of its entities, so both parts are
+    serialised once and the line assembled around them. Only text the server makes (ids, instants) goes
+    in unescaped; what a row holds as text (ids, details) goes through orjson.
+
+    Only the columns the resource needs are read, and the user's role and name are looked up once per
+    user rather than joined to every event: on SQLite, reading the hash columns and the join cost more
+    than a third of the whole."""
+    a = sources.audit_t.c
+    query = (
+        select(a.id, a.at, a.user_id, a.action, a.object_type, a.object_id, a.patient_id, a.outcome, a.detail)
+        .where(*sources.audit_where(scope))
+        .order_by(a.id)
     )
-    i_object_type, i_object_id, i_patient = at["object_type"], at["object_id"], at["patient_id"]
-    i_outcome, i_detail, i_role, i_name = at["outcome"], at["detail"], at["u_role"], at["u_name"]
+    columns = _Columns(query, conn.dialect)
     instant = _Times(columns.processor("at")).uncached  # every event has its own
-    # What events of one action, by one user, in one practice, with one outcome share, serialised.
-    heads: dict[tuple[Any, ...], tuple[bytes, bytes]] = {}
-    person = mapping._coding(codes.AUDIT_ENTITY_TYPE, "1", "Person")
-    dumps = orjson.dumps
-    for row in _partitions(conn, columns.raw):
-        key = (row[i_action], row[i_user], row[i_role], row[i_name], row[i_practice], row[i_outcome])
-        head = heads.get(key)
-        if head is None:
-            head = heads[key] = _audit_head_bytes(_audit_head(*key), key[5])
-        recorded, version = instant(row[i_at])
-        entities: list[dict[str, Any]] = []
-        patient_id = row[i_patient]
-        if patient_id:
-            entities.append({"what": {"reference": f"Patient/{patient_id}"}, "type": person})
-        object_type = row[i_object_type]
-        if object_type and object_type != "Patient":
-            entity: dict[str, Any] = {"name": object_type}
-            if row[i_object_id]:
-                entity["what"] = {
-                    "identifier": {"system": codes.LOCAL_CODES, "value": f"{object_type}/{row[i_object_id]}"}
-                }
-            entities.append(entity)
-        if row[i_detail]:
-            entities.append({"description": row[i_detail]})
-        stamp = f'"meta":{{"versionId":"{version}","lastUpdated":"{recorded}"}}}}\n'.encode()
-        yield b"".join(
-            (
-                b'{"resourceType":"AuditEvent","id":"audit-',
-                str(row[i_id] or 0).encode(),
-                head[0],
-                recorded.encode(),
-                head[1],
-                b'"entity":' + dumps(entities) + b"," if entities else b"",
-                stamp,
+    practice = scope.practice_id  # every event read has it (audit_where)
+    people: dict[Any, tuple[Any, Any]] = {}
+    heads: dict[tuple[Any, ...], tuple[str, str]] = {}
+    entities: dict[tuple[Any, ...], str] = {}
+    from_iso, epoch, second = _from_iso, _EPOCH, _SECOND
+    for batch in _batches(conn, columns.raw):
+        out: list[bytes] = []
+        append = out.append
+        for event_id, at, user_id, action, object_type, object_id, patient_id, outcome, detail in batch:
+            key = (action, user_id, outcome)
+            head = heads.get(key)
+            if head is None:
+                person = people.get(user_id)
+                if person is None:
+                    person = people[user_id] = _person(conn, user_id)
+                head = heads[key] = _audit_head_text(_audit_head(action, user_id, *person, practice, outcome))
+            what = (patient_id, object_type, object_id, detail)
+            entity = entities.get(what)
+            if entity is None:
+                if len(entities) >= _ENTITY_LIMIT:
+                    entities.clear()
+                entity = entities[what] = _audit_entity_text(*what)
+            # SQLite's text, `2016-01-01 08:00:00.000000` (as _Times._sqlite, inlined: one per event)
+            if type(at) is str and len(at) == 26 and at[10] == " " and at[19] == ".":
+                try:
+                    version = int((from_iso(at) - epoch) / second * 1_000_000)
+                except (ValueError, TypeError):
+                    recorded, stamp = instant(at)
+                else:
+                    stamp = str(version)
+                    # isoformat() leaves out a zero fraction
+                    clock = at[11:19] if at[20:] == "000000" else at[11:]
+                    recorded = f"{at[:10]}T{clock}+00:00"
+            else:
+                recorded, stamp = instant(at)
+            append(
+                f'{{"resourceType":"AuditEvent","id":"audit-{event_id or 0}{head[0]}{recorded}{head[1]}'
+                f'{entity}"meta":{{"versionId":"{stamp}","lastUpdated":"{recorded}"}}}}\n'.encode()
             )
-        )
+        yield out
 
 
-def _audit_head_bytes(head: tuple[Any, ...], outcome: str) -> tuple[bytes, bytes]:
+_ENTITY_LIMIT = 1 << 14  # distinct (patient, object, detail) kept: a few per patient
+
+
+def _person(conn: Connection, user_id: Any) -> tuple[Any, Any]:
+    """A user's role and name, as the general path's join gives them (None, None: no such user)."""
+    if user_id is None:
+        return None, None
+    user = sources.user_t.c
+    found = conn.execute(select(user.role, user.display_name).where(user.id == user_id)).first()
+    return (found[0], found[1]) if found else (None, None)
+
+
+def _audit_entity_text(
+    patient_id: str | None, object_type: str | None, object_id: str | None, detail: str | None
+) -> str:
+    """`"entity":[…],` as `mapping` makes it, or nothing."""
+    entities: list[dict[str, Any]] = []
+    if patient_id:
+        entities.append({"what": {"reference": f"Patient/{patient_id}"}, "type": _PERSON})
+    if object_type and object_type != "Patient":
+        entity: dict[str, Any] = {"name": object_type}
+        if object_id:
+            entity["what"] = {
+                "identifier": {"system": codes.LOCAL_CODES, "value": f"{object_type}/{object_id}"}
+            }
+        entities.append(entity)
+    if detail:
+        entities.append({"description": detail})
+    return '"entity":' + orjson.dumps(entities).decode() + "," if entities else ""
+
+
+_PERSON = mapping._coding(codes.AUDIT_ENTITY_TYPE, "1", "Person")
+
+
+def _audit_head_text(head: tuple[Any, ...]) -> tuple[str, str]:
     """The serialised parts around `recorded`, up to where entity (or meta) begins."""
-    dumps = orjson.dumps
-    before = b'","type":' + dumps(head[0]) + b',"subtype":' + dumps(head[1])
-    before += b',"action":' + dumps(head[2]) + b',"recorded":"'
-    after = b'","outcome":' + dumps(head[3]) + b',"agent":' + dumps(head[4]) + b',"source":' + dumps(head[5])
-    if head[6]:  # mapping adds it after the source
-        after += b',"outcomeDesc":' + dumps(outcome)
-    return before, after + b","
+
+    def dumps(value: Any) -> str:
+        return orjson.dumps(value).decode()
+
+    before = '","type":' + dumps(head[0]) + ',"subtype":' + dumps(head[1])
+    before += ',"action":' + dumps(head[2]) + ',"recorded":"'
+    after = '","outcome":' + dumps(head[3]) + ',"agent":' + dumps(head[4]) + ',"source":' + dumps(head[5])
+    if head[6] is not None:  # mapping adds it after the source
+        after += ',"outcomeDesc":' + dumps(head[6])
+    return before, after + ","
 
 
 def _audit_head(
     action: str, user_id: int | None, role: str | None, name: str | None, practice: int | None, outcome: str
 ) -> tuple[Any, ...]:
-    """type, subtype, action, outcome, agent, source, whether outcomeDesc is written: as `mapping`."""
+    """type, subtype, action, outcome, agent, source, outcomeDesc (None: not written): as `mapping`."""
     type_code, type_display, letter = mapping._AUDIT_TYPES.get(action, ("110110", "Patient Record", "E"))
     source = {
         "site": "asalee-track",
@@ -405,7 +524,7 @@ def _audit_head(
         outcomes.get(outcome, "4"),
         [_agent(user_id, role, name)],
         source,
-        outcome != "success" and outcome in outcomes,
+        outcome if outcome != "success" and outcome in outcomes else None,
     )
 
 
@@ -421,10 +540,10 @@ def _agent(user_id: int | None, role: str | None, name: str | None) -> dict[str,
 
 
 FAST: dict[str, sources.Stream] = {
-    "Observation": observations,
     "Encounter": encounters,
 }
-LINES: dict[str, Callable[[Connection, sources.Scope, Catalog], Iterator[bytes]]] = {
+LINES: dict[str, Callable[[Connection, sources.Scope, Catalog], Iterator[list[bytes]]]] = {
+    "Observation": observation_lines,
     "AuditEvent": audit_lines,
 }
 
@@ -436,9 +555,25 @@ def stream(
     return FAST.get(resource_type, sources.STREAMS[resource_type])(conn, scope, catalog)
 
 
-def lines(conn: Connection, resource_type: str, scope: sources.Scope, catalog: Catalog) -> Iterator[bytes]:
-    """The NDJSON lines of one type: each resource as `orjson.dumps` writes it, and a newline."""
+def batches(
+    conn: Connection, resource_type: str, scope: sources.Scope, catalog: Catalog
+) -> Iterator[list[bytes]]:
+    """The NDJSON lines of one type, each resource as `orjson.dumps` writes it and a newline, a list
+    at a time: the writer then costs a call per batch, not per line."""
     if resource_type in LINES:
         return LINES[resource_type](conn, scope, catalog)
     dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
-    return (dumps(resource, option=newline) for resource in stream(conn, resource_type, scope, catalog))
+    resources = stream(conn, resource_type, scope, catalog)
+    return _batched(dumps(resource, option=newline) for resource in resources)
+
+
+def _batched(items: Iterable[bytes]) -> Iterator[list[bytes]]:
+    items = iter(items)
+    while batch := list(islice(items, sources.BATCH)):
+        yield batch
+
+
+def lines(conn: Connection, resource_type: str, scope: sources.Scope, catalog: Catalog) -> Iterator[bytes]:
+    """The NDJSON lines of one type, one by one."""
+    for batch in batches(conn, resource_type, scope, catalog):
+        yield from batch
