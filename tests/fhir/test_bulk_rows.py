@@ -6,8 +6,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import orjson
-import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlalchemy.engine import Engine
 
 from asalee_track.care import sessions
@@ -129,17 +128,20 @@ def test_audit_instants_of_another_stored_shape_are_written_as_the_mapping_write
     engine: Engine, world, protocols, make_patient, enrol, make_record, client
 ) -> None:  # type: ignore[no-untyped-def]
     # The fast path rewrites SQLite's `YYYY-MM-DD HH:MM:SS.ffffff` text; any other text goes through
-    # the column type, as the general path reads it.
-    if engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL stores timestamps, not text")
+    # the column type, as the general path reads it. PostgreSQL stores instants: the same three moments
+    # must come out the same way there too.
     _varied_practice(engine, world, protocols, make_patient, enrol, make_record, client)
     shapes = ["2016-01-01 08:00:00", "2016-01-01T08:00:00.250000", "2016-01-01 08:00:00.000000"]
+    at = ":at" if engine.dialect.name == "sqlite" else "CAST(:at AS TIMESTAMP) AT TIME ZONE 'UTC'"
     with engine.begin() as conn:  # events are append-only: these are added on a chain of their own
         for seq, shape in enumerate(shapes, 1):
-            conn.exec_driver_sql(
-                "INSERT INTO audit_event (chain, seq, at, user_id, practice_id, action, object_type, "
-                "outcome, prev_hash, hash) VALUES (999, ?, ?, ?, ?, 'read', 'Worklist', 'success', '', '')",
-                (seq, shape, world.nurse.id, world.practice.id),
+            conn.execute(
+                text(
+                    "INSERT INTO audit_event (chain, seq, at, user_id, practice_id, action, object_type, "
+                    f"outcome, prev_hash, hash) VALUES (999, :seq, {at}, :user, :practice, 'read', "
+                    "'Worklist', 'success', '', '')"
+                ),
+                {"seq": seq, "at": shape, "user": world.nurse.id, "practice": world.practice.id},
             )
     catalog = load_catalog(world_protocols_dir(client))
     scope = sources.Scope(world.practice.id)
