@@ -1,10 +1,12 @@
-"""How uvicorn serves the app: a client that trickles its request headers is cut off.
+"""How uvicorn serves the app: a client that trickles its request headers is cut off, and every
+connection sends at once (TCP_NODELAY), with one worker or several.
 
 uvicorn times out an idle keep-alive connection but not one that sends a header line now and then, so a
 handful of such clients (slowloris) would hold connections open for ever. The body has its own limit
 (body_limit.ReadBodyFirst)."""
 
 import asyncio
+import socket
 from functools import partial
 from typing import Any
 
@@ -22,6 +24,15 @@ class HeaderTimeoutProtocol(H11Protocol):
         super().__init__(*args, **kwargs)
         self.header_timeout = header_timeout
         self._header_deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        # With --workers N uvicorn hands asyncio a socket it bound itself, whose protocol number reads 0,
+        # and asyncio then leaves Nagle's algorithm on: every response after a connection's first waited
+        # ~40 ms for the client's delayed ACK (measured: 48 ms for a static file, 2 ms with one worker).
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().connection_made(transport)
 
     def data_received(self, data: bytes) -> None:
         waiting_for_headers = self.cycle is None or self.cycle.response_complete

@@ -124,3 +124,40 @@ def test_a_request_whose_headers_arrive_in_time_is_answered(settings, engine) ->
             client.sendall(b"Connection: close\r\n\r\n")
             client.settimeout(10)
             assert client.recv(12).startswith(b"HTTP/1.1 200")
+
+
+def test_each_connection_sends_at_once_on_a_socket_bound_for_several_workers() -> None:
+    """`serve --workers N` binds the socket itself (uvicorn's Config.bind_socket) and hands it to the
+    workers; asyncio then leaves Nagle's algorithm on, and every keep-alive response after the first
+    waited ~40 ms for the client's delayed ACK. The app's protocol turns it off on every connection."""
+    import asyncio
+    from functools import partial
+
+    import uvicorn
+
+    from asalee_track.web.server import HeaderTimeoutProtocol
+
+    async def accepted_no_delay() -> int:
+        config = uvicorn.Config(app=None, host="127.0.0.1", port=0)  # type: ignore[arg-type]
+        listening = config.bind_socket()  # exactly what the multi-worker supervisor passes down
+        seen: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        class Probe(HeaderTimeoutProtocol):
+            def connection_made(self, transport):  # type: ignore[no-untyped-def]
+                super().connection_made(transport)
+                sock = transport.get_extra_info("socket")
+                seen.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+
+        config.load()  # the protocol needs the loaded config (its app, its server state)
+        from uvicorn.server import ServerState
+
+        factory = partial(Probe, config=config, server_state=ServerState(), app_state={}, header_timeout=5.0)
+        server = await asyncio.get_running_loop().create_server(factory, sock=listening)
+        _reader, writer = await asyncio.open_connection(*listening.getsockname())
+        try:
+            return await asyncio.wait_for(seen, 5)
+        finally:
+            writer.close()
+            server.close()
+
+    assert asyncio.run(accepted_no_delay()) == 1
