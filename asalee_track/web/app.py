@@ -32,6 +32,7 @@ from asalee_track.web import pending
 from asalee_track.web.body_limit import ReadBodyFirst
 from asalee_track.web.deps import LoginRequired
 from asalee_track.web.devices import cookie_name
+from asalee_track.web.forms import read_posted
 from asalee_track.web.rendering import is_htmx, render, request_locale
 from asalee_track.web.routes import (
     admin,
@@ -102,7 +103,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
-        dependencies=[Depends(csrf_protect)],
+        dependencies=[Depends(read_posted), Depends(csrf_protect)],
         lifespan=_lifespan,
     )
     app.state.settings = settings

@@ -1,7 +1,9 @@
 """Forms that outlive their login: kept when posted after expiry, offered again after the next login."""
 
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from asalee_track.care import pending_forms
@@ -30,9 +32,16 @@ async def keep_posted_form(request: Request) -> bool:
     ]
     if not fields:
         return False
-    with transaction(request.app.state.engine) as db:
-        request.session[COOKIE_KEY] = pending_forms.keep(db, user_id, request.url.path, fields)
+    # In the threadpool, as every database call: on the event loop a wait for a lock stops the process.
+    request.session[COOKIE_KEY] = await run_in_threadpool(
+        _keep, request.app.state.engine, user_id, request.url.path, fields
+    )
     return True
+
+
+def _keep(engine: Engine, user_id: int, path: str, fields: list[tuple[str, str]]) -> str:
+    with transaction(engine) as db:
+        return pending_forms.keep(db, user_id, path, fields)
 
 
 def kept_token(request: Request) -> str:

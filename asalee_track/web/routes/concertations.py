@@ -11,6 +11,7 @@ from asalee_track.care.errors import Invalid
 from asalee_track.care.inputs import MAX_ID, parse_int
 from asalee_track.i18n import local_today
 from asalee_track.web.deps import Clinician, DbSession, Protocols
+from asalee_track.web.forms import posted
 from asalee_track.web.rendering import field_errors, render
 
 router = APIRouter()
@@ -44,8 +45,8 @@ def meetings(request: Request, db: DbSession, actor: Clinician) -> Response:
 
 
 @router.post("/concertations")
-async def create(request: Request, db: DbSession, actor: Clinician) -> Response:
-    form = await request.form()
+def create(request: Request, db: DbSession, actor: Clinician) -> Response:
+    form = posted(request)
     participants = [parse_int(str(v)) or 0 for v in form.getlist("participants")]
     try:
         meeting = concertation.create(

@@ -14,7 +14,7 @@ from asalee_track.care.errors import Invalid
 from asalee_track.protocols import Protocol, ProtocolSet
 from asalee_track.protocols.units import format_number
 from asalee_track.web.deps import Clinician, CurrentActor, DbSession, Protocols
-from asalee_track.web.forms import typed_values
+from asalee_track.web.forms import posted, typed_values
 from asalee_track.web.rendering import field_errors, render, request_locale
 
 router = APIRouter()
@@ -172,8 +172,8 @@ def cooperation_csv(
     )
 
 
-async def _typed(request: Request) -> dict[str, str]:
-    return typed_values(await request.form())
+def _typed(request: Request) -> dict[str, str]:
+    return typed_values(posted(request))
 
 
 def _events_page(
@@ -204,10 +204,8 @@ def adverse_events(request: Request, db: DbSession, actor: Clinician, protocols:
 
 
 @router.post("/adverse-events")
-async def report_adverse_event(
-    request: Request, db: DbSession, actor: Clinician, protocols: Protocols
-) -> Response:
-    typed = await _typed(request)
+def report_adverse_event(request: Request, db: DbSession, actor: Clinician, protocols: Protocols) -> Response:
+    typed = _typed(request)
     try:
         register.report_adverse_event(db, actor, protocols, typed, i18n.local_today())
     except Invalid as refused:
@@ -216,10 +214,10 @@ async def report_adverse_event(
 
 
 @router.post("/patients/{patient_id}/refusals")
-async def record_refusal(
+def record_refusal(
     request: Request, db: DbSession, actor: Clinician, protocols: Protocols, patient_id: str
 ) -> Response:
-    typed = await _typed(request)
+    typed = _typed(request)
     try:
         register.record_refusal(db, actor, protocols, patient_id, typed, i18n.local_today())
     except Invalid as refused:

@@ -11,14 +11,14 @@ from asalee_track.care.errors import Invalid
 from asalee_track.care.session_form import local_datetime_input
 from asalee_track.i18n import local_today
 from asalee_track.web.deps import Clinician, DbSession, Protocols
-from asalee_track.web.forms import typed_values
+from asalee_track.web.forms import posted, typed_values
 from asalee_track.web.rendering import field_errors, render
 
 router = APIRouter()
 
 
-async def _typed(request: Request) -> dict[str, str]:
-    return typed_values(await request.form())
+def _typed(request: Request) -> dict[str, str]:
+    return typed_values(posted(request))
 
 
 def _plan_page(
@@ -56,8 +56,8 @@ def plan_page(request: Request, db: DbSession, actor: Clinician, patient_id: str
 
 
 @router.post("/patients/{patient_id}/education")
-async def record_plan(request: Request, db: DbSession, actor: Clinician, patient_id: str) -> Response:
-    typed = await _typed(request)
+def record_plan(request: Request, db: DbSession, actor: Clinician, patient_id: str) -> Response:
+    typed = _typed(request)
     try:
         education.record_plan(db, actor, patient_id, typed)
     except Invalid as refused:
@@ -66,8 +66,8 @@ async def record_plan(request: Request, db: DbSession, actor: Clinician, patient
 
 
 @router.post("/patients/{patient_id}/goals")
-async def add_goal(request: Request, db: DbSession, actor: Clinician, patient_id: str) -> Response:
-    typed = await _typed(request)
+def add_goal(request: Request, db: DbSession, actor: Clinician, patient_id: str) -> Response:
+    typed = _typed(request)
     try:
         education.add_goal(db, actor, patient_id, typed, local_today())
     except Invalid as refused:
@@ -78,8 +78,8 @@ async def add_goal(request: Request, db: DbSession, actor: Clinician, patient_id
 
 
 @router.post("/goals/{goal_id}/review")
-async def review_goal(request: Request, db: DbSession, actor: Clinician, goal_id: str) -> Response:
-    typed = await _typed(request)
+def review_goal(request: Request, db: DbSession, actor: Clinician, goal_id: str) -> Response:
+    typed = _typed(request)
     patient_id = typed.get("patient_id", "")[:36]
     try:
         goal = education.review_goal(db, actor, goal_id, typed, local_today())
@@ -119,10 +119,8 @@ def workshop_list(request: Request, db: DbSession, actor: Clinician, protocols: 
 
 
 @router.post("/workshops")
-async def create_workshop(
-    request: Request, db: DbSession, actor: Clinician, protocols: Protocols
-) -> Response:
-    form = await request.form()
+def create_workshop(request: Request, db: DbSession, actor: Clinician, protocols: Protocols) -> Response:
+    form = posted(request)
     typed = typed_values(form)
     attendance = workshops.parse_attendance([(k, str(v)) for k, v in form.multi_items()])
     try:

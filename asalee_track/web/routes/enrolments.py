@@ -9,7 +9,7 @@ from asalee_track.care import accounts, enrolment, patients
 from asalee_track.care.errors import Invalid
 from asalee_track.i18n import local_today
 from asalee_track.web.deps import Clinician, DbSession, Protocols
-from asalee_track.web.forms import typed_values
+from asalee_track.web.forms import posted, typed_values
 from asalee_track.web.rendering import field_errors, render
 from asalee_track.web.routes.patients import patient_page
 
@@ -67,10 +67,10 @@ def enrol_form(
 
 
 @router.post("/patients/{patient_id}/enrolments")
-async def enrol(
+def enrol(
     request: Request, db: DbSession, actor: Clinician, protocols: Protocols, patient_id: str
 ) -> Response:
-    form = await request.form()
+    form = posted(request)
     values = typed_values(form, FIELDS, 100)
     try:
         enrolment.enrol(db, actor, protocols, patient_id, values)

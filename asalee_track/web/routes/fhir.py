@@ -41,6 +41,7 @@ from asalee_track.web.deps import (
     current_user,
     writes_on_get,
 )
+from asalee_track.web.forms import posted_body
 
 log = logging.getLogger("asalee_track.fhir")
 FHIR_JSON = "application/fhir+json"
@@ -369,10 +370,10 @@ def _kick_off(
 _PARAMETER_VALUES = ("valueString", "valueCode", "valueInstant", "valueDateTime", "valueDate", "valueUri")
 
 
-async def _parameters(request: Request) -> list[tuple[str, str]]:
+def _parameters(request: Request) -> list[tuple[str, str]]:
     """A POST kick-off's Parameters resource → (name, value) pairs, as the GET query would give them."""
     try:
-        body = orjson.loads(await request.body())
+        body = orjson.loads(posted_body(request))
     except orjson.JSONDecodeError:
         raise bad_request("A POST kick-off takes a Parameters resource (application/fhir+json)") from None
     if not isinstance(body, dict) or body.get("resourceType") != "Parameters":
@@ -398,13 +399,13 @@ def export_system(request: Request, db: DbSession, caller: Caller) -> Response:
 
 
 @router.post("/$export")
-async def export_system_post(request: Request, db: DbSession, caller: Caller) -> Response:
-    return _kick_off(request, db, caller, "system", params=await _parameters(request))
+def export_system_post(request: Request, db: DbSession, caller: Caller) -> Response:
+    return _kick_off(request, db, caller, "system", params=_parameters(request))
 
 
 @router.post("/Patient/$export")
-async def export_patients_post(request: Request, db: DbSession, caller: Caller) -> Response:
-    return _kick_off(request, db, caller, "patient", params=await _parameters(request))
+def export_patients_post(request: Request, db: DbSession, caller: Caller) -> Response:
+    return _kick_off(request, db, caller, "patient", params=_parameters(request))
 
 
 def _practice_group(db: Session, caller: Principal, group: str) -> None:
@@ -423,9 +424,9 @@ def export_group(request: Request, group: str, db: DbSession, caller: Caller) ->
 
 
 @router.post("/Group/{group}/$export")
-async def export_group_post(request: Request, group: str, db: DbSession, caller: Caller) -> Response:
+def export_group_post(request: Request, group: str, db: DbSession, caller: Caller) -> Response:
     _practice_group(db, caller, group)
-    return _kick_off(request, db, caller, "group", group, params=await _parameters(request))
+    return _kick_off(request, db, caller, "group", group, params=_parameters(request))
 
 
 def _expires(job: Any) -> dict[str, str]:
@@ -495,10 +496,10 @@ _TOKEN_ERRORS = {400: "invalid", 401: "login", 403: "forbidden"}
 
 
 @router.post("/auth/token")
-async def token(request: Request, db: DbSession) -> Response:
+def token(request: Request, db: DbSession) -> Response:
     """client_credentials with a signed JWT assertion (SMART Backend Services) → a short-lived token."""
     request.state.fhir_db = db
-    form = {key: value[:8000] for key, value in parse_qsl((await request.body()).decode("utf-8", "replace"))}
+    form = {key: value[:8000] for key, value in parse_qsl((posted_body(request)).decode("utf-8", "replace"))}
     try:
         issued = smart_clients.issue_token(db, form, token_url(request))
     except smart_clients.Refused as refused:
@@ -547,7 +548,7 @@ def search_resources(
 
 
 @router.post("/{resource_type}/_search")
-async def search_by_post(
+def search_by_post(
     request: Request, resource_type: str, db: DbSession, caller: Caller, catalog: CatalogDep
 ) -> Response:
     """FHIR's POST search: the parameters in a form body (and the query string), same answer as GET."""
@@ -555,7 +556,7 @@ async def search_by_post(
         raise FhirError(
             415, "not-supported", "POST _search takes application/x-www-form-urlencoded parameters"
         )
-    body = parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
+    body = parse_qsl((posted_body(request)).decode("utf-8", "replace"), keep_blank_values=True)
     return _search(request, db, caller, resource_type, [*_params(request), *body], catalog)
 
 

@@ -11,6 +11,7 @@ from asalee_track import i18n
 from asalee_track.care import imports
 from asalee_track.care.patients import parse_date
 from asalee_track.web.deps import Clinician, DbSession
+from asalee_track.web.forms import posted
 from asalee_track.web.rendering import render
 
 router = APIRouter(prefix="/patients/import")
@@ -37,12 +38,12 @@ def import_form(request: Request, actor: Clinician) -> Response:
     return render(request, "patients/import.html", {"report": None, "error": None})
 
 
-async def _content(request: Request) -> tuple[bytes, str]:
+def _content(request: Request) -> tuple[bytes, str]:
     """The uploaded file, or (confirming a checked import) the same bytes carried back in the form."""
-    form = await request.form()
+    form = posted(request)
     upload = form.get("file")
     if isinstance(upload, UploadFile) and upload.filename:
-        return await upload.read(MAX_BYTES + 1), upload.filename
+        return upload.file.read(MAX_BYTES + 1), upload.filename
     try:
         return base64.b64decode(str(form.get("content", "")), validate=True), str(form.get("filename", ""))
     except binascii.Error:
@@ -50,10 +51,10 @@ async def _content(request: Request) -> tuple[bytes, str]:
 
 
 @router.post("")
-async def import_patients(request: Request, db: DbSession, actor: Clinician) -> Response:
-    form = await request.form()
+def import_patients(request: Request, db: DbSession, actor: Clinician) -> Response:
+    form = posted(request)
     dry_run = form.get("mode") != "import"
-    data, filename = await _content(request)
+    data, filename = _content(request)
     try:
         if not data:
             raise imports.Unreadable(i18n.N_("Choose a file to import."))

@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 from asalee_track.care import lab_mapping, labs
 from asalee_track.care.errors import Invalid
 from asalee_track.web.deps import Admin, DbSession, Protocols, writes_on_get
-from asalee_track.web.forms import typed_values
+from asalee_track.web.forms import posted, typed_values
 from asalee_track.web.rendering import field_errors, render
 
 router = APIRouter(prefix="/admin/lab-mappings")
@@ -47,8 +47,8 @@ def mapping_page(request: Request, db: DbSession, actor: Admin, protocols: Proto
 
 
 @router.post("")
-async def save_mapping(request: Request, db: DbSession, actor: Admin, protocols: Protocols) -> Response:
-    form = await request.form()
+def save_mapping(request: Request, db: DbSession, actor: Admin, protocols: Protocols) -> Response:
+    form = posted(request)
     values = typed_values(form, FIELDS, 500)
     try:
         lab_mapping.save(db, actor, protocols, values)

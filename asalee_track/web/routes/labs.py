@@ -12,6 +12,7 @@ from asalee_track.care import lab_wording, labs, patients
 from asalee_track.care.errors import Invalid
 from asalee_track.store.tables import LabResult
 from asalee_track.web.deps import Clinician, DbSession, Protocols
+from asalee_track.web.forms import posted
 from asalee_track.web.rendering import field_errors, is_htmx, render, request_locale
 
 router = APIRouter(prefix="/labs")
@@ -56,16 +57,16 @@ def labs_page(request: Request, db: DbSession, actor: Clinician) -> Response:
 
 
 @router.post("")
-async def upload(request: Request, db: DbSession, actor: Clinician, protocols: Protocols) -> Response:
+def upload(request: Request, db: DbSession, actor: Clinician, protocols: Protocols) -> Response:
     """Each file is imported on its own: one refused file never keeps the others out. The request
     as a whole is capped by the body limit, whose refusal page says so in French."""
-    form = await request.form()
+    form = posted(request)
     files = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
     if not files:
         error = i18n.gettext("Choose one or more lab result files.")
         return _labs_page(request, db, actor, error=error, status_code=422)
     summaries = [
-        labs.import_file(db, protocols, actor.practice_id, f.filename or "", await f.read(), actor=actor)
+        labs.import_file(db, protocols, actor.practice_id, f.filename or "", f.file.read(), actor=actor)
         for f in files
     ]
     return _labs_page(request, db, actor, summaries)

@@ -10,7 +10,7 @@ from asalee_track.care.errors import Invalid
 from asalee_track.protocols import ProtocolSet
 from asalee_track.store.tables import Patient
 from asalee_track.web.deps import Clinician, DbSession, Protocols
-from asalee_track.web.forms import typed_values
+from asalee_track.web.forms import posted, typed_values
 from asalee_track.web.rendering import field_errors, is_htmx, render
 
 router = APIRouter(prefix="/patients")
@@ -46,8 +46,8 @@ def _form_page(
     )
 
 
-async def _submitted(request: Request) -> dict[str, str]:
-    return typed_values(await request.form(), FIELDS, 500)
+def _submitted(request: Request) -> dict[str, str]:
+    return typed_values(posted(request), FIELDS, 500)
 
 
 @router.get("/new")
@@ -56,8 +56,8 @@ def new_patient(request: Request, db: DbSession, actor: Clinician) -> Response:
 
 
 @router.post("")
-async def create_patient(request: Request, db: DbSession, actor: Clinician) -> Response:
-    values = await _submitted(request)
+def create_patient(request: Request, db: DbSession, actor: Clinician) -> Response:
+    values = _submitted(request)
     try:
         patient = patients.create(db, actor, values)
     except Invalid as refused:
@@ -121,8 +121,8 @@ def edit_patient(request: Request, db: DbSession, actor: Clinician, patient_id: 
 
 
 @router.post("/{patient_id}")
-async def update_patient(request: Request, db: DbSession, actor: Clinician, patient_id: str) -> Response:
-    values = await _submitted(request)
+def update_patient(request: Request, db: DbSession, actor: Clinician, patient_id: str) -> Response:
+    values = _submitted(request)
     try:
         patient = patients.update(db, actor, patient_id, values)
     except Invalid as refused:
@@ -154,8 +154,8 @@ def identity_form(request: Request, db: DbSession, actor: Clinician, patient_id:
 
 
 @router.post("/{patient_id}/identity")
-async def validate_identity(request: Request, db: DbSession, actor: Clinician, patient_id: str) -> Response:
-    form = await request.form()
+def validate_identity(request: Request, db: DbSession, actor: Clinician, patient_id: str) -> Response:
+    form = posted(request)
     values = typed_values(form, ("document", "birth_place_insee", "confirm"), 100)
     try:
         patient = identity_status.validate_on_document(db, actor, patient_id, values)

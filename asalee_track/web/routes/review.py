@@ -11,7 +11,7 @@ from asalee_track.care.errors import Invalid
 from asalee_track.i18n import local_today
 from asalee_track.web.charts import trend_chart
 from asalee_track.web.deps import Clinician, DbSession, Protocols
-from asalee_track.web.forms import typed_values
+from asalee_track.web.forms import posted, typed_values
 from asalee_track.web.rendering import field_errors, is_htmx, render, request_locale
 
 router = APIRouter()
@@ -105,10 +105,10 @@ def acknowledge(
 
 
 @router.post("/patients/{patient_id}/targets")
-async def set_target(
+def set_target(
     request: Request, db: DbSession, actor: Clinician, protocols: Protocols, patient_id: str
 ) -> Response:
-    form = await request.form()
+    form = posted(request)
     values = typed_values(form, ("measure_id", "min_value", "max_value", "reason"), 500)
     try:
         targets.set_target(db, actor, protocols, patient_id, values)
@@ -120,10 +120,10 @@ async def set_target(
 
 
 @router.post("/patients/{patient_id}/intervals")
-async def set_interval(
+def set_interval(
     request: Request, db: DbSession, actor: Clinician, protocols: Protocols, patient_id: str
 ) -> Response:
-    form = await request.form()
+    form = posted(request)
     raw = typed_values(form, ("measure_id", "every", "reason"), 500)
     try:
         intervals.set_interval(db, actor, protocols, patient_id, raw)

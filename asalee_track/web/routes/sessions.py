@@ -12,7 +12,7 @@ from asalee_track.care.errors import Invalid
 from asalee_track.protocols import Obs, ProtocolSet
 from asalee_track.store.tables import Patient
 from asalee_track.web.deps import Clinician, DbSession, Protocols
-from asalee_track.web.forms import typed_values
+from asalee_track.web.forms import posted, typed_values
 from asalee_track.web.rendering import field_errors, render, request_locale
 
 router = APIRouter()
@@ -43,8 +43,8 @@ def _form(
     )
 
 
-async def _typed(request: Request) -> dict[str, str]:
-    return typed_values(await request.form())
+def _typed(request: Request) -> dict[str, str]:
+    return typed_values(posted(request))
 
 
 @router.get("/patients/{patient_id}/sessions/new")
@@ -57,10 +57,10 @@ def new_session(
 
 
 @router.post("/patients/{patient_id}/sessions")
-async def save_session(
+def save_session(
     request: Request, db: DbSession, actor: Clinician, protocols: Protocols, patient_id: str
 ) -> Response:
-    typed = await _typed(request)
+    typed = _typed(request)
     try:
         result = sessions.save(db, actor, protocols, patient_id, typed, locale=request_locale(request))
     except Invalid as refused:
@@ -72,12 +72,12 @@ async def save_session(
 
 
 @router.post("/patients/{patient_id}/sessions/check/{measure_id}")
-async def check_field(
+def check_field(
     request: Request, db: DbSession, actor: Clinician, protocols: Protocols, patient_id: str, measure_id: str
 ) -> Response:
     """htmx, on blur: the field's verdict, or the conversion it will be stored with, and what the value
     would raise."""
-    typed = await _typed(request)
+    typed = _typed(request)
     locale = request_locale(request)
     check = measure_feedback.check_field(db, actor, protocols, patient_id, measure_id, typed, locale)
     return render(
@@ -140,10 +140,10 @@ def amend_form(
 
 
 @router.post("/sessions/{session_id}/amend")
-async def amend(
+def amend(
     request: Request, db: DbSession, actor: Clinician, protocols: Protocols, session_id: str
 ) -> Response:
-    typed = await _typed(request)
+    typed = _typed(request)
     try:
         result = sessions.amend(db, actor, protocols, session_id, typed, locale=request_locale(request))
     except Invalid as refused:
