@@ -18,7 +18,6 @@ import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 import orjson
 from sqlalchemy import event as orm_events
@@ -51,23 +50,6 @@ def _current_key() -> bytes:
     return _key
 
 
-class Chained(Protocol):
-    """What an event's hash covers: a stored AuditEvent, or one still pending."""
-
-    chain: int
-    seq: int
-    prev_hash: str
-    at: datetime
-    user_id: int | None
-    practice_id: int | None
-    action: str
-    object_type: str
-    object_id: str | None
-    patient_id: str | None
-    outcome: str
-    detail: str | None
-
-
 @dataclass(slots=True)
 class PendingEvent:
     """An event recorded and not yet written. A plain object: a worklist page records fifty, and an ORM
@@ -88,7 +70,8 @@ class PendingEvent:
     hash: str = ""
 
 
-def digest(event: Chained, key: bytes) -> str:
+def digest(event: AuditEvent | PendingEvent, key: bytes) -> str:
+    """The hash covers the same fields of a stored event and of one still pending."""
     fields = {
         "chain": event.chain,
         "seq": event.seq,
