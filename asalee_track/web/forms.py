@@ -11,9 +11,7 @@ from collections.abc import Iterable
 from fastapi import Request
 from starlette.datastructures import FormData
 
-from asalee_track.web.security import CSRF_FIELD, SAFE_METHODS
-
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+from asalee_track.web.security import CSRF_FIELD, FORM_TYPES, SAFE_METHODS
 
 
 async def read_posted(request: Request) -> None:

@@ -9,7 +9,7 @@ from sqlmodel import Session
 from asalee_track.care import pending_forms
 from asalee_track.store.db import transaction
 from asalee_track.web.rendering import render
-from asalee_track.web.security import CSRF_FIELD
+from asalee_track.web.security import CSRF_FIELD, FORM_TYPES
 
 COOKIE_KEY = "pending"
 _NOT_KEPT = {CSRF_FIELD, "password", "current", "new", "confirm"}
@@ -22,7 +22,7 @@ async def keep_posted_form(request: Request) -> bool:
     content_type = request.headers.get("content-type", "")
     if user_id is None or request.url.path in ("/login", "/logout"):
         return False
-    if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+    if not content_type.startswith(FORM_TYPES):
         return False
     form = await request.form()
     fields = [

@@ -21,6 +21,9 @@ def csrf_token(request: Request) -> str:
     return token
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")  # what browsers post
+
+
 class CsrfRefused(Forbidden):
     """A state-changing request without the session's token."""
 
@@ -37,9 +40,7 @@ async def csrf_protect(request: Request) -> None:
         return  # no login to ride on: the FHIR layer answers 401 with an OperationOutcome
     expected = request.session.get("csrf")
     sent: str | UploadFile | None = request.headers.get(CSRF_HEADER)
-    if sent is None and request.headers.get("content-type", "").startswith(
-        ("application/x-www-form-urlencoded", "multipart/form-data")
-    ):
+    if sent is None and request.headers.get("content-type", "").startswith(FORM_TYPES):
         sent = (await request.form()).get(CSRF_FIELD)  # cached by Starlette for the route's own Form fields
     if not expected or not isinstance(sent, str) or not secrets.compare_digest(expected, sent):
         raise CsrfRefused()
