@@ -234,8 +234,18 @@ def scoped_patient(db: Session, actor: Actor, patient_id: str) -> Patient:
 def hold(db: Session, patient_id: str) -> None:
     """Writes that rebuild a patient's derived rows (latest values, schedule, alerts) queue on that
     patient's row. On PostgreSQL two at once each rebuilt from their own snapshot and the second hit the
-    first one's rows; SQLite runs writers one at a time already. Held until the transaction ends."""
-    db.exec(select(Patient.id).where(Patient.id == patient_id).with_for_update())
+    first one's rows; SQLite runs writers one at a time already. Held until the transaction ends, so
+    taken once per transaction (a save asks for it, then its schedule rebuild asks again)."""
+    transaction, held = db.info.get(_HELD, (None, set()))
+    if transaction is not db.get_transaction():
+        transaction, held = db.get_transaction(), set()
+        db.info[_HELD] = (transaction, held)
+    if patient_id not in held:
+        db.exec(select(Patient.id).where(Patient.id == patient_id).with_for_update())
+        held.add(patient_id)
+
+
+_HELD = "asalee_held_patients"
 
 
 def get(db: Session, actor: Actor, patient_id: str) -> Patient:
