@@ -2,6 +2,7 @@
 
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -36,8 +37,10 @@ def chromium() -> Iterator[Browser]:
         browser.close()
 
 
-@pytest.fixture
-def page(chromium: Browser, live_server: str) -> Iterator[Page]:
+@contextmanager
+def watched_page(chromium: Browser, live_server: str, expected: str | None = None) -> Iterator[Page]:
+    """A desktop-sized French page whose console errors fail the test, except those that contain
+    ``expected`` (a refused form's 422, say)."""
     context = chromium.new_context(
         base_url=live_server, locale="fr-FR", viewport={"width": 1200, "height": 800}
     )
@@ -46,7 +49,14 @@ def page(chromium: Browser, live_server: str) -> Iterator[Page]:
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     yield page
     context.close()
-    assert errors == [], f"the browser console reported errors: {errors}"
+    unexpected = [error for error in errors if expected is None or expected not in error]
+    assert unexpected == [], f"the browser console reported errors: {unexpected}"
+
+
+@pytest.fixture
+def page(chromium: Browser, live_server: str) -> Iterator[Page]:
+    with watched_page(chromium, live_server) as page:
+        yield page
 
 
 def screenshot(page: Page, name: str) -> Path:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.conftest import watched_page
 from tests.browser.main_pages import ROLES, Record, log_in_as, open_page, seed_record
 
 pytestmark = pytest.mark.browser
@@ -19,16 +20,8 @@ BLOCKING = ("serious", "critical")
 def form_page(chromium: Browser, live_server: str) -> Iterator[Page]:
     """A browser page for forms that are refused: the 422 answer is expected, any other console error
     is not."""
-    context = chromium.new_context(
-        base_url=live_server, locale="fr-FR", viewport={"width": 1200, "height": 800}
-    )
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    yield page
-    context.close()
-    unexpected = [error for error in errors if "status of 422" not in error]
-    assert unexpected == [], f"the browser console reported errors: {unexpected}"
+    with watched_page(chromium, live_server, expected="status of 422") as page:
+        yield page
 
 
 @pytest.fixture
