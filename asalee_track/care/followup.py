@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-import sqlalchemy as sql
 from sqlalchemy import (
     Integer,
     Select,
@@ -416,7 +415,7 @@ def _page_and_counts(
         parts.append(select(_kind("total"), null(), null(), func.count()).select_from(chosen.subquery()))
     answer = union_all(*parts).subquery("answer")
     kind, _patient, _status, number = answer.c
-    return sql.select(answer).order_by(kind, number)
+    return answer.select().order_by(kind, number)
 
 
 def _kind(name: str) -> Any:
