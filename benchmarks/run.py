@@ -304,6 +304,7 @@ def latency(url: str, runs: int, tmp: Path, base: str | None) -> dict[str, list[
             export_dir=tmp / "exports",
         )
         nurse: Any = TestClient(create_app(settings))
+        nurse.__enter__()  # the app's lifespan runs, as under a server: its background threads start
         gp: Any = TestClient(nurse.app)
     else:
         nurse, gp = httpx.Client(base_url=base, timeout=120), httpx.Client(base_url=base, timeout=120)
@@ -346,6 +347,8 @@ def latency(url: str, runs: int, tmp: Path, base: str | None) -> dict[str, list[
             action()
             samples.append(time.perf_counter() - started)
         found[name] = samples
+    if base is None:
+        nurse.__exit__(None, None, None)
     for client in (nurse, gp):
         client.close()
     return found

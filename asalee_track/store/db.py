@@ -9,6 +9,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session, create_engine
 
+from asalee_track.store.wal import autocheckpoint_pages
+
 READ_ONLY = "asalee_read_only"
 
 
@@ -70,6 +72,7 @@ def _configure_sqlite(engine: Engine, immediate: bool) -> None:
             connection.exec_driver_sql("BEGIN")
         else:
             connection.exec_driver_sql("PRAGMA query_only=OFF")
+            connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint={autocheckpoint_pages(engine)}")
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 

@@ -28,6 +28,7 @@ from asalee_track.fhir.catalog import build_catalog
 from asalee_track.protocols import ProtocolSet, load_protocols
 from asalee_track.store import migrate
 from asalee_track.store.db import is_sqlite, make_engine, refresh_statistics, transaction
+from asalee_track.store.wal import WalCheckpointer
 from asalee_track.web import pending
 from asalee_track.web.body_limit import ReadBodyFirst
 from asalee_track.web.deps import LoginRequired
@@ -69,13 +70,17 @@ SECURITY_HEADERS = {
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """The Bulk Data export worker runs beside the app in each process; jobs live in the database."""
+    """Beside the app in each process: the Bulk Data export worker (jobs live in the database) and, on
+    SQLite, the thread that copies the write-ahead log into the database file off the requests' path."""
     worker = ExportWorker(app.state.engine, app.state.settings)
+    checkpointer = WalCheckpointer(app.state.engine)
     worker.start()
+    checkpointer.start()
     try:
         yield
     finally:
         worker.stop()
+        checkpointer.stop()
 
 
 def create_app(
