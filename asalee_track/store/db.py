@@ -1,4 +1,5 @@
-"""Engine and sessions. SQLite gets WAL, foreign keys and IMMEDIATE transactions; PostgreSQL is used as is."""
+"""Engine and sessions. SQLite gets WAL, foreign keys and IMMEDIATE transactions whose writers queue (see
+write_queue); PostgreSQL is used as is."""
 
 import sqlite3
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session, create_engine
 
 from asalee_track.store.wal import autocheckpoint_pages
+from asalee_track.store.write_queue import QueuedWriterConnection
 
 READ_ONLY = "asalee_read_only"
 
@@ -40,7 +42,10 @@ def make_engine(url: str, immediate: bool = True) -> Engine:
         return create_engine(url, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    connect_args: dict[str, object] = {"check_same_thread": False, "timeout": 30}
+    if parsed.database and parsed.database != ":memory:":
+        connect_args["factory"] = QueuedWriterConnection
+    engine = create_engine(url, connect_args=connect_args)
     _configure_sqlite(engine, immediate)
     return engine
 
@@ -73,6 +78,9 @@ def _configure_sqlite(engine: Engine, immediate: bool) -> None:
         else:
             connection.exec_driver_sql("PRAGMA query_only=OFF")
             connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint={autocheckpoint_pages(engine)}")
+            driver = connection.connection.driver_connection
+            if isinstance(driver, QueuedWriterConnection):
+                driver.begin_write()
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
