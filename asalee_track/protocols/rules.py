@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import reduce
 
@@ -47,14 +47,19 @@ class Firing:
     severity: str
     message: Text
     evidence: list[Obs]
-    explanation: Text  # why, with values and dates: "Poids +2,4 kg en 2 jours (80,0 → 82,4 kg)"
+    explain: Callable[[str], str] = field(repr=False, compare=False)
+
+    @property
+    def explanation(self) -> Text:
+        """Why, with values and dates: "Poids +2,4 kg en 2 jours (80,0 → 82,4 kg)". Worded when asked:
+        most firings are of a rule already open, whose explanation nobody reads again."""
+        return Text(fr=self.explain("fr"), en=self.explain("en"))
 
 
 @dataclass(frozen=True)
 class _Hit:
     evidence: list[Obs]
-    fr: str
-    en: str
+    words: Callable[[str], str]
 
 
 Series = Mapping[str, list[Obs]]
@@ -130,10 +135,6 @@ def _dated(value: str, moment: datetime, locale: str) -> str:
     return say(locale, N_("{value} on {date}"), value=value, date=format_date(moment, locale))
 
 
-def _both(build: Callable[[str], str]) -> tuple[str, str]:
-    return build("fr"), build("en")
-
-
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -198,7 +199,7 @@ class _Evaluator:
                 rule=describe(locale),
             )
 
-        return _Hit(list(recent), *_both(words))
+        return _Hit(list(recent), words)
 
     def _test(
         self, measure: Measure, condition: Condition
@@ -252,7 +253,7 @@ class _Evaluator:
             )
             return say(locale, N_("{measure}: {answers}"), measure=measure.label.get(locale), answers=answers)
 
-        return _Hit(list(recent), *_both(words))
+        return _Hit(list(recent), words)
 
     # -- changes within a window -------------------------------------------------------------------------
 
@@ -315,7 +316,7 @@ class _Evaluator:
                 values=values,
             )
 
-        return _Hit([earlier, latest], *_both(words))
+        return _Hit([earlier, latest], words)
 
     # -- absence ---------------------------------------------------------------------------------------------
 
@@ -343,7 +344,7 @@ class _Evaluator:
                 span=format_duration(duration, locale),
             )
 
-        return _Hit([last] if last else [], *_both(words))
+        return _Hit([last] if last else [], words)
 
 
 def _decisive(value: float, decimals: int | None, test: Callable[[float], bool]) -> int | None:
@@ -386,10 +387,10 @@ def _combine(hits: list[_Hit]) -> _Hit:
         evidence.extend(obs for obs in hit.evidence if obs not in evidence)
 
     def joined(locale: str) -> str:
-        texts = [hit.fr if locale == "fr" else hit.en for hit in hits]
+        texts = [hit.words(locale) for hit in hits]
         return reduce(lambda first, then: say(locale, N_("{first}; {then}"), first=first, then=then), texts)
 
-    return _Hit(evidence, *_both(joined))
+    return _Hit(evidence, joined)
 
 
 def _series(history: Sequence[Obs], now: datetime) -> dict[str, list[Obs]]:
@@ -422,6 +423,5 @@ def evaluate(
     for rule in protocol.escalation:
         hit = evaluator.check(rule.when)
         if hit is not None:
-            explanation = Text(fr=hit.fr, en=hit.en)
-            firings.append(Firing(rule.id, rule.severity, rule.message, hit.evidence, explanation))
+            firings.append(Firing(rule.id, rule.severity, rule.message, hit.evidence, hit.words))
     return firings
