@@ -33,6 +33,9 @@ def render(
         "now": datetime.now(UTC),
     }
     values.update(context or {})
+    # The request's locale is settled by now: fixed for the render, each of a page's hundreds of texts
+    # reads it from the context instead of asking the request again.
+    i18n.set_locale(request_locale(request))
     return request.app.state.templates.TemplateResponse(
         request, template, values, status_code=status_code, headers=headers
     )
