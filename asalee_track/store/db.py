@@ -40,10 +40,9 @@ def make_engine(url: str, immediate: bool = True) -> Engine:
         )
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     connect_args: dict[str, object] = {"check_same_thread": False, "timeout": 30}
     if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         connect_args["factory"] = QueuedWriterConnection
     engine = create_engine(url, connect_args=connect_args)
     _configure_sqlite(engine, immediate)
