@@ -3,6 +3,8 @@ that takes the log past SQLite's threshold: that commit was a request, and paid 
 (every dozenth session save, the saves' p95)."""
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -28,35 +30,36 @@ def _database(tmp_path: Path) -> tuple[Engine, Path]:
     return engine, path
 
 
-def test_no_commit_copies_the_log_while_the_checkpointer_runs(tmp_path: Path) -> None:
-    engine, path = _database(tmp_path)
-    checkpointer = WalCheckpointer(engine, delay=3600)  # started, but not copying during the test
+@contextmanager
+def _running(engine: Engine, delay: float) -> Iterator[WalCheckpointer]:
+    checkpointer = WalCheckpointer(engine, delay=delay)
     checkpointer.start()
     try:
-        before = path.stat().st_size
-        _fill(engine, 1500)  # past the 1,000 pages after which a commit would copy the log itself
-        assert path.stat().st_size == before  # every page written is still in the log only
-        checkpointer.checkpoint()
-        assert path.stat().st_size > before + 1400 * PAGE
+        yield checkpointer
     finally:
         checkpointer.stop()
         engine.dispose()
 
 
+def test_no_commit_copies_the_log_while_the_checkpointer_runs(tmp_path: Path) -> None:
+    engine, path = _database(tmp_path)
+    with _running(engine, delay=3600) as checkpointer:  # started, but not copying during the test
+        before = path.stat().st_size
+        _fill(engine, 1500)  # past the 1,000 pages after which a commit would copy the log itself
+        assert path.stat().st_size == before  # every page written is still in the log only
+        checkpointer.checkpoint()
+        assert path.stat().st_size > before + 1400 * PAGE
+
+
 def test_the_checkpointer_copies_the_log_a_moment_after_a_write(tmp_path: Path) -> None:
     engine, path = _database(tmp_path)
-    checkpointer = WalCheckpointer(engine, delay=0.05)
-    checkpointer.start()
-    try:
+    with _running(engine, delay=0.05):
         before = path.stat().st_size
         _fill(engine, 100)
         deadline = time.monotonic() + 10
         while path.stat().st_size < before + 90 * PAGE and time.monotonic() < deadline:
             time.sleep(0.02)
         assert path.stat().st_size >= before + 90 * PAGE
-    finally:
-        checkpointer.stop()
-        engine.dispose()
 
 
 def test_once_stopped_commits_copy_the_log_themselves_again(tmp_path: Path) -> None:
