@@ -150,15 +150,12 @@ def practice_ids(db: Session) -> list[int]:
     return [p for p in db.exec(select(Practice.id).order_by(col(Practice.id))).all() if p is not None]
 
 
-def actor_for(db: Session, user_id: int, practice_id: int) -> Actor:
-    """The acting user in a practice they belong to; anything else is not found."""
-    user = db.get(User, user_id)
-    member = db.exec(
-        select(Membership).where(Membership.user_id == user_id, Membership.practice_id == practice_id)
-    ).first()
-    if user is None or not user.active or member is None:
+def actor_in(user: User, practices: list[Practice], practice_id: int) -> Actor:
+    """The acting user in one of ``practices``, the ones their memberships give them (`practices_of`,
+    read once per request); any other practice, or an inactive user, is not found."""
+    if user.id is None or not user.active or not any(p.id == practice_id for p in practices):
         raise NotFound()
-    return Actor(user_id=user_id, practice_id=practice_id, role=user.role, display_name=user.display_name)
+    return Actor(user_id=user.id, practice_id=practice_id, role=user.role, display_name=user.display_name)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ more than 12 months. Lost patients are counted apart, not put on the morning lis
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -101,11 +102,16 @@ def _insert(
 
 
 def refresh(
-    db: Session, protocols: ProtocolSet, patient_id: str, practice_id: int, standing: list[Obs] | None = None
+    db: Session,
+    protocols: ProtocolSet,
+    patient_id: str,
+    practice_id: int,
+    standing: list[Obs] | None = None,
+    starts: Mapping[str, date] | None = None,
 ) -> None:
     """Rebuild the patient's derived rows (latest times, then the schedule built on them)."""
     latest = refresh_latest(db, patient_id, practice_id, standing)
-    refresh_schedule(db, protocols, patient_id, practice_id, latest)
+    refresh_schedule(db, protocols, patient_id, practice_id, latest, starts)
 
 
 def refresh_schedule(
@@ -114,9 +120,11 @@ def refresh_schedule(
     patient_id: str,
     practice_id: int,
     latest: dict[str, datetime] | None = None,
+    starts: Mapping[str, date] | None = None,
 ) -> None:
     """When each scheduled measure of the patient's active pathways falls due, overdue, lost.
-    Time-independent (a snooze is stored by its end date), so it stays right as days pass."""
+    Time-independent (a snooze is stored by its end date), so it stays right as days pass.
+    ``latest`` and ``starts`` (active pathways and the day each began) when the caller holds them."""
     hold(db, patient_id)
     db.exec(delete(MeasureDue).where(col(MeasureDue.patient_id) == patient_id))
     if latest is None:
@@ -127,16 +135,19 @@ def refresh_schedule(
     snoozed = db.exec(
         select(func.max(ReminderSnooze.until)).where(ReminderSnooze.patient_id == patient_id)
     ).one()
-    enrolments = db.exec(
-        select(Enrolment.protocol_id, col(Enrolment.start_date)).where(
-            Enrolment.patient_id == patient_id, Enrolment.status == "active"
+    if starts is None:
+        starts = dict(
+            db.exec(
+                select(Enrolment.protocol_id, col(Enrolment.start_date)).where(
+                    Enrolment.patient_id == patient_id, Enrolment.status == "active"
+                )
+            ).all()
         )
-    ).all()
     personal = intervals.current(db, patient_id)
     # `now` only decides the status, which is not stored.
     now = datetime.now(UTC)
     due = []
-    for protocol_id, start in enrolments:
+    for protocol_id, start in starts.items():
         protocol = protocols.get(protocol_id)
         if protocol is None:
             continue

@@ -322,10 +322,11 @@ def _refresh(
     db: Session, protocols: ProtocolSet, patient_id: str, practice_id: int, actor: Actor | None, now: datetime
 ) -> None:
     """The schedule and the rules, as after a session's save."""
-    followup.refresh(db, protocols, patient_id, practice_id)
+    starts = enrolment.active_starts(db, patient_id)
+    followup.refresh(db, protocols, patient_id, practice_id, starts=starts)
     history = sessions.standing(db, patient_id)
-    pathways = enrolment.active_protocol_ids(db, patient_id)
-    sessions.raise_alerts(db, actor, protocols, patient_id, practice_id, pathways, now, history)
+    pathways = list(starts)
+    sessions.raise_alerts(db, actor, protocols, patient_id, practice_id, pathways, now, history, None, starts)
 
 
 def summary_of(db: Session, report: LabReport) -> Summary:

@@ -46,7 +46,6 @@ from asalee_track.protocols import (
 from asalee_track.store.tables import (
     Alert,
     CareSession,
-    Enrolment,
     HomeBpReading,
     InstrumentAnswer,
     InstrumentResponse,
@@ -161,10 +160,12 @@ def save(
     key = _idempotency_key(raw)
     if (earlier := _by_key(db, actor, key)) is not None:
         return SaveResult(earlier, [], replayed=True)
-    pathways = enrolment.active_protocol_ids(db, patient.id)
-    if not pathways:
+    starts = enrolment.active_starts(db, patient.id)
+    if not starts:
         raise Invalid({"form": (N_("Enrol the patient in a pathway before logging a session."), {})})
-    return _write_version(db, actor, protocols, raw, locale, now, key, patient.id, actor.user_id, pathways)
+    return _write_version(
+        db, actor, protocols, raw, locale, now, key, patient.id, actor.user_id, list(starts), starts=starts
+    )
 
 
 def _write_version(
@@ -179,9 +180,11 @@ def _write_version(
     nurse_id: int,
     pathways: list[str],
     previous: CareSession | None = None,
+    starts: dict[str, date] | None = None,
 ) -> SaveResult:
     """The one write path of a session, first save or correction (``previous``, the version it
-    supersedes): the session, its contents, the derived rows, the audit record, then the alerts."""
+    supersedes): the session, its contents, the derived rows, the audit record, then the alerts.
+    ``starts``: the patient's active pathways (`enrolment.active_starts`), when the caller read them."""
     hold(db, patient_id)  # what stands is read below: another write for the patient finishes first
     now = now or datetime.now(UTC)
     parsed = parse(build_form(protocols, pathways), raw, now, locale)
@@ -215,7 +218,10 @@ def _write_version(
         db.add(previous)
     prior = standing(db, patient_id)  # a superseded version is already out of it
     written = _write_contents(db, protocols, session, parsed, session.status, prior)
-    followup.refresh(db, protocols, patient_id, actor.practice_id, [obs for _, obs in prior + written])
+    if starts is None:
+        starts = enrolment.active_starts(db, patient_id)
+    standing_now = [obs for _, obs in prior + written]
+    followup.refresh(db, protocols, patient_id, actor.practice_id, standing_now, starts)
     if previous is None:
         detail = (
             f"{len(parsed.readings)} measures, {len(parsed.instruments)} questionnaires, "
@@ -226,7 +232,10 @@ def _write_version(
         _close_alerts_on(db, actor, previous.id, N_("Session corrected"))
         detail = f"version {session.version} supersedes {previous.id}"
         audit.record(db, actor, "update", "Encounter", session.id, patient_id=patient_id, detail=detail)
-    alerts = _raise_alerts(db, actor, protocols, session, now, sorted(prior + written, key=_when))
+    history = sorted(prior + written, key=_when)
+    alerts = raise_alerts(
+        db, actor, protocols, patient_id, actor.practice_id, pathways, now, history, session.id, starts
+    )
     return SaveResult(session, alerts)
 
 
@@ -458,22 +467,6 @@ def current_history(db: Session, patient_id: str) -> list[Obs]:
     return [obs for _, obs in standing(db, patient_id)]
 
 
-def _raise_alerts(
-    db: Session, actor: Actor, protocols: ProtocolSet, session: CareSession, now: datetime, standing: History
-) -> list[Alert]:
-    return raise_alerts(
-        db,
-        actor,
-        protocols,
-        session.patient_id,
-        session.practice_id,
-        session.pathways,
-        now,
-        standing,
-        session.id,
-    )
-
-
 def raise_alerts(
     db: Session,
     actor: Actor | None,
@@ -484,9 +477,11 @@ def raise_alerts(
     now: datetime,
     standing: History,
     session_id: str | None = None,
+    starts: dict[str, date] | None = None,
 ) -> list[Alert]:
     """Evaluate every pathway's rules; one open alert per rule and patient, never a duplicate. A save
-    calls it with its session; a lab import without one (``actor`` None for the folder watcher)."""
+    calls it with its session; a lab import without one (``actor`` None for the folder watcher).
+    ``starts``: the active pathways' first days (`enrolment.active_starts`), when the caller read them."""
     history = [obs for _, obs in standing]
     ids = {id(obs): row_id for row_id, obs in standing}
     personal = targets.current(db, patient_id)
@@ -497,13 +492,8 @@ def raise_alerts(
             )
         ).all()
     )
-    starts: dict[str, date] = dict(
-        db.exec(
-            select(Enrolment.protocol_id, col(Enrolment.start_date)).where(
-                Enrolment.patient_id == patient_id, Enrolment.status == "active"
-            )
-        ).all()
-    )
+    if starts is None:
+        starts = enrolment.active_starts(db, patient_id)
     raised = []
     for protocol_id in pathways:
         protocol: Protocol | None = protocols.get(protocol_id)

@@ -166,7 +166,7 @@ def current_actor(request: Request, db: DbSession, user: CurrentUser) -> Actor:
         practice_id = practices[0].id
         request.session["pid"] = practice_id
     assert isinstance(practice_id, int)  # one of the user's stored practices
-    actor = accounts.actor_for(db, user.id, practice_id)
+    actor = accounts.actor_in(user, practices, practice_id)
     request.state.actor = actor
     return actor
 
