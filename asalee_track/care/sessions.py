@@ -60,7 +60,7 @@ from asalee_track.store.types import utcnow
 @dataclass(frozen=True)
 class SaveResult:
     session: CareSession
-    alerts: list[Alert]
+    alerts: list[str]  # ids of the alerts the save raised
     replayed: bool = False  # the same submission arrived twice: nothing new was written
 
 
@@ -478,9 +478,10 @@ def raise_alerts(
     standing: History,
     session_id: str | None = None,
     starts: dict[str, date] | None = None,
-) -> list[Alert]:
+) -> list[str]:
     """Evaluate every pathway's rules; one open alert per rule and patient, never a duplicate. A save
     calls it with its session; a lab import without one (``actor`` None for the folder watcher).
+    Returns the ids of the alerts raised.
     ``starts``: the active pathways' first days (`enrolment.active_starts`), when the caller read them."""
     history = [obs for _, obs in standing]
     ids = {id(obs): row_id for row_id, obs in standing}
@@ -494,7 +495,7 @@ def raise_alerts(
     )
     if starts is None:
         starts = enrolment.active_starts(db, patient_id)
-    raised = []
+    raised: list[dict[str, Any]] = []
     for protocol_id in pathways:
         protocol: Protocol | None = protocols.get(protocol_id)
         if protocol is None:
@@ -502,34 +503,39 @@ def raise_alerts(
         for firing in evaluate(protocol, history, now, targets=personal, since=starts.get(protocol_id)):
             if (protocol_id, firing.rule_id) in open_rules:
                 continue
-            alert = Alert(
-                patient_id=patient_id,
-                practice_id=practice_id,
-                session_id=session_id,
-                protocol_id=protocol_id,
-                rule_id=firing.rule_id,
-                severity=firing.severity,
-                message=firing.message.model_dump(),
-                explanation=firing.explanation.model_dump(),
-                evidence=[ids[id(obs)] for obs in firing.evidence if id(obs) in ids],
-                raised_at=now,
-            )
-            db.add(alert)
             open_rules.add((protocol_id, firing.rule_id))
-            raised.append(alert)
-    db.flush()
+            raised.append(
+                {
+                    "id": new_id(),
+                    "patient_id": patient_id,
+                    "practice_id": practice_id,
+                    "session_id": session_id,
+                    "protocol_id": protocol_id,
+                    "rule_id": firing.rule_id,
+                    "severity": firing.severity,
+                    "message": firing.message.model_dump(),
+                    "explanation": firing.explanation.model_dump(),
+                    "evidence": [ids[id(obs)] for obs in firing.evidence if id(obs) in ids],
+                    "raised_at": now,
+                    "status": "open",
+                }
+            )
+    # Plain rows in one statement, as the session's observations: an ORM object each cost more
+    # than evaluating the rules that raised them.
+    if raised:
+        db.execute(insert(Alert), raised)
     for alert in raised:
         audit.record(
             db,
             actor,
             "create",
             "Flag",
-            alert.id,
+            alert["id"],
             patient_id=patient_id,
-            detail=alert.rule_id,
+            detail=alert["rule_id"],
             practice_id=practice_id,
         )
-    return raised
+    return [alert["id"] for alert in raised]
 
 
 def _current_session(db: Session, actor: Actor, session_id: str) -> CareSession:
