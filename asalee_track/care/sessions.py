@@ -298,16 +298,11 @@ def _write_contents(
     if rows:
         db.connection().execute(insert(_OBSERVATIONS), rows)
     _write_answers(db, session, parsed, scores)
-    for protocol_id, topic_id in parsed.education:
-        db.add(
-            SessionItem(session_id=session.id, kind="education", protocol_id=protocol_id, item_id=topic_id)
-        )
-    for protocol_id, act_id, outcome in parsed.acts:
-        db.add(
-            SessionItem(
-                session_id=session.id, kind="act", protocol_id=protocol_id, item_id=act_id, outcome=outcome
-            )
-        )
+    items = [
+        _item(session, "education", protocol_id, topic_id, None) for protocol_id, topic_id in parsed.education
+    ] + [_item(session, "act", protocol_id, act_id, outcome) for protocol_id, act_id, outcome in parsed.acts]
+    if items:
+        db.connection().execute(insert(SessionItem), items)
     db.flush()
     return [
         (row["id"], _obs(row["measure_id"], row["value_num"], row["value_code"], row["effective_at"]))
@@ -316,6 +311,20 @@ def _write_contents(
 
 
 _OBSERVATIONS = Observation.__table__  # type: ignore[attr-defined]
+
+
+def _item(
+    session: CareSession, kind: str, protocol_id: str, item_id: str, outcome: str | None
+) -> dict[str, str | None]:
+    """An education topic or a delegated act of the session, as a plain row."""
+    return {
+        "id": new_id(),
+        "session_id": session.id,
+        "kind": kind,
+        "protocol_id": protocol_id,
+        "item_id": item_id,
+        "outcome": outcome,
+    }
 
 
 def _observation(
