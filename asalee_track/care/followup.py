@@ -8,7 +8,7 @@ more than 12 months. Lost patients are counted apart, not put on the morning lis
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -289,20 +289,30 @@ def _as_time(day: date) -> datetime:
 
 
 def due_for_patient(
-    db: Session, actor: Actor, protocols: ProtocolSet, patient_id: str, now: datetime
+    db: Session,
+    actor: Actor,
+    protocols: ProtocolSet,
+    patient_id: str,
+    now: datetime,
+    active: Sequence[Enrolment] | None = None,
+    personal: dict[str, Duration] | None = None,
 ) -> dict[str, list[DueItem]]:
-    """Per active pathway, its scheduled measures with their status, soonest first."""
+    """Per active pathway, its scheduled measures with their status, soonest first. ``active`` (the
+    active enrolments) and ``personal`` (`intervals.current`) when the caller has read them."""
     patient = scoped_patient(db, actor, patient_id)
     latest = {
         row.measure_id: row.last_at
         for row in db.exec(select(MeasureLatest).where(MeasureLatest.patient_id == patient.id)).all()
     }
     snoozed = _snoozes(db, [patient.id], actor.practice_id, now.date()).get(patient.id)
-    personal = intervals.current(db, patient.id)
+    if personal is None:
+        personal = intervals.current(db, patient.id)
+    if active is None:
+        active = db.exec(
+            select(Enrolment).where(Enrolment.patient_id == patient.id, Enrolment.status == "active")
+        ).all()
     result = {}
-    for row in db.exec(
-        select(Enrolment).where(Enrolment.patient_id == patient.id, Enrolment.status == "active")
-    ).all():
+    for row in active:
         protocol = protocols.get(row.protocol_id)
         if protocol is not None:
             result[row.protocol_id] = due_from_latest(

@@ -4,7 +4,7 @@
 stays; the patient's stored schedule is rebuilt at once, so the worklist follows."""
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -152,7 +152,12 @@ def _current_query(patient_id: str) -> SelectOfScalar[PersonalInterval]:
 
 def current(db: Session, patient_id: str) -> dict[str, Duration]:
     """The intervals in force for a patient, as the scheduler takes them."""
-    return {row.measure_id: parse_duration(row.every) for row in db.exec(_current_query(patient_id)).all()}
+    return in_force(db.exec(_current_query(patient_id)).all())
+
+
+def in_force(rows: Sequence[PersonalInterval]) -> dict[str, Duration]:
+    """The intervals in force among a patient's rows (their `history`, or the current ones)."""
+    return {row.measure_id: parse_duration(row.every) for row in rows if row.ended_at is None}
 
 
 def current_for(db: Session, patient_ids: list[str]) -> dict[str, dict[str, Duration]]:

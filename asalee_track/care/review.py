@@ -7,11 +7,11 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from asalee_track.care import followup, sessions, targets
+from asalee_track.care import followup, intervals, sessions, targets
 from asalee_track.care.actor import Actor
 from asalee_track.care.patients import scoped_patient
 from asalee_track.protocols import DueItem, Measure, Protocol, ProtocolSet, Target
-from asalee_track.store.tables import Alert, Enrolment
+from asalee_track.store.tables import Alert, Enrolment, PersonalInterval, PersonalTarget
 
 
 @dataclass(frozen=True)
@@ -41,21 +41,37 @@ class PathwayReview:
     alerts: list[Alert]
 
 
+@dataclass(frozen=True)
+class PatientReview:
+    """All the pathway page shows of a patient, each row read once."""
+
+    pathways: list[PathwayReview]
+    active: list[str]  # protocol ids of the active pathways, loaded or not
+    target_history: list[PersonalTarget]
+    interval_history: list[PersonalInterval]
+
+
 def review(
     db: Session, actor: Actor, protocols: ProtocolSet, patient_id: str, now: datetime
-) -> list[PathwayReview]:
+) -> PatientReview:
     patient = scoped_patient(db, actor, patient_id)
     series: dict[str, list[tuple[datetime, float]]] = defaultdict(list)
     for obs in sessions.current_history(db, patient.id):
         if isinstance(obs.value, float):
             series[obs.measure].append((obs.effective, obs.value))
-    personal = targets.current(db, patient.id)
-    due = followup.due_for_patient(db, actor, protocols, patient.id, now)
+    target_history = targets.history(db, patient.id)
+    interval_history = intervals.history(db, patient.id)
+    personal = targets.in_force(target_history)
+    enrolments = db.exec(
+        select(Enrolment).where(Enrolment.patient_id == patient.id, Enrolment.status != "ended")
+    ).all()
+    active = [row for row in enrolments if row.status == "active"]
+    due = followup.due_for_patient(
+        db, actor, protocols, patient.id, now, active, intervals.in_force(interval_history)
+    )
     alerts = db.exec(select(Alert).where(Alert.patient_id == patient.id)).all()
     result = []
-    for row in db.exec(
-        select(Enrolment).where(Enrolment.patient_id == patient.id, Enrolment.status != "ended")
-    ).all():
+    for row in enrolments:
         protocol = protocols.get(row.protocol_id)
         if protocol is None:
             continue
@@ -76,4 +92,4 @@ def review(
             key=lambda a: (a.status != "open", -a.raised_at.timestamp()),
         )
         result.append(PathwayReview(row, protocol, measures, pathway_alerts))
-    return result
+    return PatientReview(result, sorted(row.protocol_id for row in active), target_history, interval_history)

@@ -1,7 +1,7 @@
 """Personal targets: a GP sets a patient's own target for a measure (HbA1c ≤ 6.5 % for some, ≤ 8 % for
 the frail), with a reason. The previous target is ended, not overwritten, so its history stays."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -95,9 +95,13 @@ def _current_query(patient_id: str) -> SelectOfScalar[PersonalTarget]:
 
 def current(db: Session, patient_id: str) -> dict[str, Target]:
     """The targets in force for a patient, as the rules engine takes them."""
+    return in_force(db.exec(_current_query(patient_id)).all())
+
+
+def in_force(rows: Sequence[PersonalTarget]) -> dict[str, Target]:
+    """The targets in force among a patient's rows (their `history`, or the current ones)."""
     return {
-        row.measure_id: Target(min=row.min_value, max=row.max_value)
-        for row in db.exec(_current_query(patient_id)).all()
+        row.measure_id: Target(min=row.min_value, max=row.max_value) for row in rows if row.ended_at is None
     }
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from asalee_track.care import accounts, alerts, enrolment, followup, intervals, patients, review, targets
+from asalee_track.care import accounts, alerts, followup, intervals, patients, review, targets
 from asalee_track.care.errors import Invalid
 from asalee_track.i18n import local_today
 from asalee_track.web.charts import trend_chart
@@ -28,9 +28,9 @@ def review_page(
     status_code: int = 200,
 ) -> Response:
     patient = patients.get(db, actor, patient_id)
-    pathways = review.review(db, actor, protocols, patient.id, datetime.now(UTC))
+    shown = review.review(db, actor, protocols, patient.id, datetime.now(UTC))
+    pathways, active = shown.pathways, shown.active
     locale = request_locale(request)
-    active = enrolment.active_protocol_ids(db, patient.id)
     interval_choices = [
         found
         for measure_id in dict.fromkeys(m.id for p in pathways for m in p.protocol.measures)
@@ -52,8 +52,8 @@ def review_page(
             "pathways": pathways,
             "charts": charts,
             "team": {u.id: u.display_name for u in accounts.users_of_practice(db, actor.practice_id)},
-            "target_history": targets.history(db, patient.id),
-            "interval_history": intervals.history(db, patient.id),
+            "target_history": shown.target_history,
+            "interval_history": shown.interval_history,
             "interval_choices": interval_choices,
             "errors": errors or {},
             "values": values or {},
