@@ -2,7 +2,7 @@
 
 from sqlmodel import Session, col, select
 
-from asalee_track.care import audit
+from asalee_track.care import audit, worklist_entries
 from asalee_track.care.actor import Actor
 from asalee_track.care.errors import Forbidden, Invalid, NotFound
 from asalee_track.care.inputs import check_text
@@ -34,6 +34,7 @@ def acknowledge(db: Session, actor: Actor, alert_id: str, comment: str, relevant
     alert.acknowledged_at = utcnow()
     alert.comment = note
     db.add(alert)
+    worklist_entries.moved(db, alert.patient_id)
     detail = f"acknowledged, relevant: {relevant or '-'}"
     audit.record(db, actor, "update", "Flag", alert.id, patient_id=alert.patient_id, detail=detail)
     db.flush()

@@ -11,28 +11,22 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
 from sqlalchemy import (
     Integer,
-    Select,
     String,
     bindparam,
-    case,
     column,
     delete,
     func,
     insert,
-    literal,
-    null,
     text,
-    union_all,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from asalee_track.care import audit, intervals
+from asalee_track.care import audit, intervals, worklist_entries
 from asalee_track.care.actor import CLINICAL_ROLES, Actor
 from asalee_track.care.errors import Invalid
 from asalee_track.care.inputs import check_text, parse_int
@@ -40,7 +34,6 @@ from asalee_track.care.patients import hold, scoped_patient
 from asalee_track.care.standing import stands
 from asalee_track.i18n import N_
 from asalee_track.protocols import DueItem, Duration, Obs, Protocol, ProtocolSet, due_items
-from asalee_track.protocols.schema import SEVERITIES
 from asalee_track.store.db import transaction
 from asalee_track.store.tables import (
     Alert,
@@ -57,8 +50,7 @@ from asalee_track.store.types import UTCDateTime
 
 SNOOZE_REASONS = ("will-come", "unreachable", "other")
 MAX_SNOOZE_DAYS = 180
-SEVERITY_RANK = {severity: rank for rank, severity in enumerate(reversed(SEVERITIES))}  # 0: most urgent
-STATUS_RANK = {"overdue": 0, "due": 1, "lost": 2, "ok": 3}
+SEVERITY_RANK = worklist_entries.SEVERITY_RANK
 
 
 def refresh_latest(
@@ -164,6 +156,7 @@ def refresh_schedule(
                 }
             )
     _insert(db, MeasureDue, due)
+    worklist_entries.moved(db, patient_id)
 
 
 def schedule_fingerprint(protocols: ProtocolSet) -> str:
@@ -358,6 +351,7 @@ class Worklist:
     items: list[WorkItem]
     total: int
     counts: dict[str, int]
+    expired: list[str] = field(default_factory=list)  # patients whose entries to store again
 
 
 def worklist(
@@ -374,116 +368,18 @@ def worklist(
     """Patients with open alerts, overdue or due measures; most urgent first. `show` is "todo" (the
     morning list) or "lost" (overdue for more than a year).
 
-    The database ranks, counts and pages (_RANKED): Python then reads the rows of the page shown only,
-    so a page costs the same in a practice of 200 patients as in one of 20,000."""
+    The database ranks, counts and pages from the stored entries (care.worklist_entries): Python then
+    reads the rows of the page shown only, so a page costs the same in a practice of 200 patients as in
+    one of 20,000."""
     if actor.role not in CLINICAL_ROLES:
         raise Invalid({"form": (N_("Only the care team has a worklist."), {})})
     wanted = {"todo": ("alert", "overdue", "due"), "lost": ("lost",)}.get(show, ("alert", "overdue", "due"))
-    params = {"practice": actor.practice_id, "now": now, "pathway": pathway, "nurse": nurse_id or None}
-    counts = {status: 0 for status in ("alert", "overdue", "due", "lost")}
-    total = 0
-    ids: list[str] = []
-    for kind, patient_id, status, number in db.connection().execute(
-        _page_and_counts(wanted, nurse_id, offset, limit), params
-    ):
-        if kind == "count" and status is not None:
-            counts[status] = number
-        elif kind == "total":
-            total = number
-        elif patient_id is not None:
-            ids.append(patient_id)
-    if not nurse_id:
-        total = sum(counts[status] for status in wanted)
-    page = {patient_id: WorkItem(patient=None, status="ok") for patient_id in ids}  # type: ignore[arg-type]
+    ranking = worklist_entries.rank(
+        db, actor.practice_id, pathway or worklist_entries.ALL, wanted, nurse_id, now, offset, limit
+    )
+    page = {entry.patient_id: WorkItem(patient=None, status="ok") for entry in ranking.page}  # type: ignore[arg-type]
     _fill_page(db, actor.practice_id, page, now, pathway)
-    return Worklist(list(page.values()), total, counts)
-
-
-def _page_and_counts(
-    wanted: tuple[str, ...], nurse_id: int | None, offset: int, limit: int
-) -> Select[str, str | None, str | None, int]:
-    """One statement ranks the practice once and answers the whole page: a row per status with its
-    count, a row with the filtered total when a nurse is chosen, then the page's patients in order
-    ("page", patient, status, place). Two statements ranked the practice twice, which on SQLite was
-    half the page's cost."""
-    ranked = _RANKED
-    chosen = select(ranked.c.patient_id).where(col(ranked.c.status).in_(wanted))
-    if nurse_id:
-        seen = select(CareSession.patient_id).where(
-            CareSession.nurse_id == bindparam("nurse"), CareSession.patient_id == ranked.c.patient_id
-        )
-        chosen = chosen.where(seen.exists())
-    order = (
-        func.coalesce(ranked.c.severity, 9),
-        func.coalesce(ranked.c.worst, 9),
-        case((ranked.c.oldest.is_(None), 1), else_=0),
-        ranked.c.oldest,
-        ranked.c.search_key,
-        ranked.c.patient_id,
-    )
-    placed = (
-        chosen.add_columns(ranked.c.status, func.row_number().over(order_by=order).label("place"))
-        .order_by(*order)
-        .offset(offset)
-        .limit(limit)
-        .subquery("placed")
-    )
-    parts = [
-        select(_kind("count"), null(), ranked.c.status, func.count()).group_by(ranked.c.status),
-        select(_kind("page"), placed.c.patient_id, placed.c.status, placed.c.place),
-    ]
-    if nurse_id:
-        parts.append(select(_kind("total"), null(), null(), func.count()).select_from(chosen.subquery()))
-    answer = union_all(*parts).subquery("answer")
-    kind, _patient, _status, number = answer.c
-    return answer.select().order_by(kind, number)
-
-
-def _kind(name: str) -> Any:
-    return literal(name, String).label("kind")
-
-
-_SEVERITY_CASE = " ".join(f"WHEN '{name}' THEN {rank}" for name, rank in SEVERITY_RANK.items())
-
-# Per patient of the practice with something to do: the most severe open alert, the worst status of
-# what is due (overdue 0, due 1, lost 2, as STATUS_RANK), the oldest due date, and the status shown.
-# A measure two pathways schedule counts once: its earliest row is also its worst. Due rows and alerts
-# are stacked and grouped once: joining two grouped lists cost SQLite a scan of one per row of the other.
-_RANKED = (
-    text(
-        f"""
-    SELECT things.patient_id, patient.search_key, MIN(things.severity) AS severity,
-           MIN(things.worst) AS worst, MIN(things.oldest) AS oldest,
-           CASE WHEN MIN(things.severity) IS NOT NULL THEN 'alert'
-                WHEN MIN(things.worst) = 0 THEN 'overdue' WHEN MIN(things.worst) = 1 THEN 'due'
-                ELSE 'lost' END AS status
-    FROM (
-        SELECT patient_id, NULL AS severity,
-               CASE WHEN lost_at <= :now THEN 2 WHEN overdue_at <= :now THEN 0 ELSE 1 END AS worst,
-               due_at AS oldest
-        FROM measure_due
-        WHERE practice_id = :practice AND due_at <= :now
-              AND (CAST(:pathway AS VARCHAR) IS NULL OR protocol_id = :pathway)
-        UNION ALL
-        SELECT patient_id, CASE severity {_SEVERITY_CASE} ELSE {len(SEVERITY_RANK)} END, NULL, NULL
-        FROM alert
-        WHERE practice_id = :practice AND status = 'open'
-              AND (CAST(:pathway AS VARCHAR) IS NULL OR protocol_id = :pathway)
-    ) AS things
-    JOIN patient ON patient.id = things.patient_id
-    GROUP BY things.patient_id, patient.search_key
-    """
-    )
-    .columns(
-        column("patient_id", String),
-        column("search_key", String),
-        column("severity", Integer),
-        column("worst", Integer),
-        column("oldest", UTCDateTime),
-        column("status", String),
-    )
-    .cte("ranked")
-)
+    return Worklist(list(page.values()), ranking.total, ranking.counts, ranking.expired)
 
 
 def _fill_page(

@@ -21,7 +21,7 @@ from typing import Protocol
 
 from sqlmodel import Session
 
-from asalee_track.care import audit, patients
+from asalee_track.care import audit, patients, worklist_entries
 from asalee_track.care.actor import CLINICAL_ROLES, Actor
 from asalee_track.care.errors import Forbidden, Invalid
 from asalee_track.care.identity import nir_is_valid, normalise_nir
@@ -181,6 +181,7 @@ def record_insi_answer(db: Session, actor: Actor, patient_id: str, answer: InsiA
     for field, value in traits.items():
         setattr(patient, field, value)
     patient.search_key = patients.search_key(traits)
+    worklist_entries.moved(db, patient.id)  # the worklist orders equals by name
     patient.identity_status = _RECOVERED[start]
     patient.identity_recovered_at = utcnow()
     return _saved(db, actor, patient, "INSi answer recorded", before["identity_status"])

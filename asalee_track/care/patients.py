@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, func, or_, select
 
 from asalee_track import i18n
-from asalee_track.care import audit
+from asalee_track.care import audit, worklist_entries
 from asalee_track.care.actor import CLINICAL_ROLES, Actor
 from asalee_track.care.errors import Forbidden, Invalid, NotFound
 from asalee_track.care.identity import fold, nir_is_valid, normalise_nir
@@ -211,6 +211,7 @@ def update(
     for field in EDITABLE:
         setattr(patient, field, values[field])
     patient.search_key = search_key(values)
+    worklist_entries.moved(db, patient.id)  # the worklist orders equals by name
     after = snapshot(patient)
     changed = [field for field in EDITABLE if before[field] != after[field]]
     detail = "changed: " + ", ".join(changed)
@@ -236,13 +237,19 @@ def hold(db: Session, patient_id: str) -> None:
     patient's row. On PostgreSQL two at once each rebuilt from their own snapshot and the second hit the
     first one's rows; SQLite runs writers one at a time already. Held until the transaction ends, so
     taken once per transaction (a save asks for it, then its schedule rebuild asks again)."""
+    hold_all(db, [patient_id])
+
+
+def hold_all(db: Session, patient_ids: list[str]) -> None:
+    """`hold` for many patients at once, in one statement (a rebuild of their worklist entries)."""
     transaction, held = db.info.get(_HELD, (None, set()))
     if transaction is not db.get_transaction():
         transaction, held = db.get_transaction(), set()
         db.info[_HELD] = (transaction, held)
-    if patient_id not in held:
-        db.exec(select(Patient.id).where(Patient.id == patient_id).with_for_update())
-        held.add(patient_id)
+    wanted = [patient_id for patient_id in patient_ids if patient_id not in held]
+    if wanted:
+        db.exec(select(Patient.id).where(col(Patient.id).in_(wanted)).with_for_update())
+        held.update(wanted)
 
 
 _HELD = "asalee_held_patients"

@@ -15,7 +15,7 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from asalee_track.care import audit, enrolment, followup, patients, targets
+from asalee_track.care import audit, enrolment, followup, patients, targets, worklist_entries
 from asalee_track.care.actor import CLINICAL_ROLES, Actor
 from asalee_track.care.errors import Forbidden, Invalid, NotFound
 from asalee_track.care.inputs import check_text
@@ -533,6 +533,7 @@ def raise_alerts(
     # than evaluating the rules that raised them.
     if raised:
         db.execute(insert(Alert), raised)
+        worklist_entries.moved(db, patient_id)
     for alert in raised:
         audit.record(
             db,
@@ -617,6 +618,7 @@ def _close_alerts_on(db: Session, actor: Actor, session_id: str, reason: str) ->
             alert.status = "closed"
             alert.closed_reason = reason
             db.add(alert)
+            worklist_entries.moved(db, patient_id)
             audit.record(
                 db, actor, "update", "Flag", alert.id, patient_id=patient_id, detail=f"closed: {reason}"
             )

@@ -519,6 +519,40 @@ class MeasureDue(SQLModel, table=True):
     lost_at: datetime = _when()
 
 
+class WorklistEntry(SQLModel, table=True):
+    """Derived, per patient and scope ("" for every pathway, else a protocol id): where the patient
+    stands on the worklist (care.worklist_entries), rebuilt with their schedule and alerts. It holds
+    until `valid_until`, when a measure next falls due, overdue or lost; the ranking index lets a page
+    read its own rows only, whatever the size of the practice."""
+
+    __tablename__ = "worklist_entry"
+    __table_args__ = (
+        Index(
+            "ix_worklist_entry_rank",
+            "practice_id",
+            "scope",
+            "severity",
+            "worst",
+            "undated",
+            "oldest",
+            "search_key",
+            "patient_id",
+        ),
+        Index("ix_worklist_entry_expiry", "practice_id", "scope", "valid_until"),
+    )
+
+    patient_id: str = Field(foreign_key="patient.id", primary_key=True, max_length=36)
+    scope: str = Field(primary_key=True, max_length=64)
+    practice_id: int = Field(foreign_key="practice.id")
+    search_key: str = Field(max_length=260)  # the patient's, for the order among equals
+    severity: int  # of the most severe open alert, 0 the most urgent; 9 with none
+    worst: int  # of what is due: 0 overdue, 1 due, 2 lost; 9 with nothing due
+    undated: int  # 1 when nothing is due (no oldest): last among equals
+    oldest: datetime | None = _when(default=None)  # the earliest due date of what is due
+    status: str = Field(max_length=10)  # alert, overdue, due, lost, ok
+    valid_until: datetime | None = _when(default=None)  # None: no change of status is scheduled
+
+
 class AppState(SQLModel, table=True):
     """Small facts about the database itself, e.g. which protocols the derived schedule was built from."""
 

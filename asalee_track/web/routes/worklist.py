@@ -6,9 +6,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from asalee_track.care import accounts, followup
+from asalee_track.care import accounts, followup, worklist_entries
 from asalee_track.care.inputs import MAX_ID
-from asalee_track.web.deps import Clinician, DbSession, Protocols
+from asalee_track.web.deps import Clinician, DbSession, Protocols, after_read
 from asalee_track.web.rendering import is_htmx, render
 
 router = APIRouter()
@@ -38,6 +38,9 @@ def worklist(
         offset=(page - 1) * PAGE,
         limit=PAGE,
     )
+    if result.expired:  # ranked afresh for this page: stored again, so the next page reads them
+        expired = result.expired
+        after_read(request, db, lambda writer: worklist_entries.refresh(writer, expired))
     context = {
         "result": result,
         "page": page,
