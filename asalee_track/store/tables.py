@@ -539,6 +539,7 @@ class WorklistEntry(SQLModel, table=True):
             "patient_id",
         ),
         Index("ix_worklist_entry_expiry", "practice_id", "scope", "valid_until"),
+        Index("ix_worklist_entry_counts", "practice_id", "scope", "status", "valid_until"),  # covering
     )
 
     patient_id: str = Field(foreign_key="patient.id", primary_key=True, max_length=36)

@@ -84,12 +84,16 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_worklist_entry_expiry", ["practice_id", "scope", "valid_until"], unique=False
         )
+        batch_op.create_index(
+            "ix_worklist_entry_counts", ["practice_id", "scope", "status", "valid_until"], unique=False
+        )
     fill = sa.text(_FILL).bindparams(sa.bindparam("now", type_=_When(timezone=True)))
     op.get_bind().execute(fill, {"now": datetime.now(UTC)})
 
 
 def downgrade() -> None:
     with op.batch_alter_table("worklist_entry", schema=None) as batch_op:
+        batch_op.drop_index("ix_worklist_entry_counts")
         batch_op.drop_index("ix_worklist_entry_expiry")
         batch_op.drop_index("ix_worklist_entry_rank")
     op.drop_table("worklist_entry")
