@@ -193,16 +193,4 @@ def for_patient(db: Session, actor: Actor, patient_id: str) -> list[EnrolmentVie
 
 
 def active_protocol_ids(db: Session, patient_id: str) -> list[str]:
-    return list(active_starts(db, patient_id))
-
-
-def active_starts(db: Session, patient_id: str) -> dict[str, date]:
-    """The patient's active pathways, by protocol id, with the day each began: what the schedule and
-    the rules both need, read once per write."""
-    return dict(
-        db.exec(
-            select(Enrolment.protocol_id, col(Enrolment.start_date))
-            .where(Enrolment.patient_id == patient_id, Enrolment.status == "active")
-            .order_by(Enrolment.protocol_id)
-        ).all()
-    )
+    return list(followup.active_starts(db, patient_id))

@@ -128,13 +128,7 @@ def refresh_schedule(
         select(func.max(ReminderSnooze.until)).where(ReminderSnooze.patient_id == patient_id)
     ).one()
     if starts is None:
-        starts = dict(
-            db.exec(
-                select(Enrolment.protocol_id, col(Enrolment.start_date)).where(
-                    Enrolment.patient_id == patient_id, Enrolment.status == "active"
-                )
-            ).all()
-        )
+        starts = active_starts(db, patient_id)
     personal = intervals.current(db, patient_id)
     # `now` only decides the status, which is not stored.
     now = datetime.now(UTC)
@@ -157,6 +151,18 @@ def refresh_schedule(
             )
     _insert(db, MeasureDue, due)
     worklist_entries.moved(db, patient_id)
+
+
+def active_starts(db: Session, patient_id: str) -> dict[str, date]:
+    """The patient's active pathways, by protocol id, with the day each began: what the schedule and
+    the rules both need, read once per write."""
+    return dict(
+        db.exec(
+            select(Enrolment.protocol_id, col(Enrolment.start_date))
+            .where(Enrolment.patient_id == patient_id, Enrolment.status == "active")
+            .order_by(Enrolment.protocol_id)
+        ).all()
+    )
 
 
 def schedule_fingerprint(protocols: ProtocolSet) -> str:

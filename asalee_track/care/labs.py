@@ -322,7 +322,7 @@ def _refresh(
     db: Session, protocols: ProtocolSet, patient_id: str, practice_id: int, actor: Actor | None, now: datetime
 ) -> None:
     """The schedule and the rules, as after a session's save."""
-    starts = enrolment.active_starts(db, patient_id)
+    starts = followup.active_starts(db, patient_id)
     followup.refresh(db, protocols, patient_id, practice_id, starts=starts)
     history = sessions.standing(db, patient_id)
     pathways = list(starts)

@@ -160,7 +160,7 @@ def save(
     key = _idempotency_key(raw)
     if (earlier := _by_key(db, actor, key)) is not None:
         return SaveResult(earlier, [], replayed=True)
-    starts = enrolment.active_starts(db, patient.id)
+    starts = followup.active_starts(db, patient.id)
     if not starts:
         raise Invalid({"form": (N_("Enrol the patient in a pathway before logging a session."), {})})
     return _write_version(
@@ -184,7 +184,7 @@ def _write_version(
 ) -> SaveResult:
     """The one write path of a session, first save or correction (``previous``, the version it
     supersedes): the session, its contents, the derived rows, the audit record, then the alerts.
-    ``starts``: the patient's active pathways (`enrolment.active_starts`), when the caller read them."""
+    ``starts``: the patient's active pathways (`followup.active_starts`), when the caller read them."""
     hold(db, patient_id)  # what stands is read below: another write for the patient finishes first
     now = now or datetime.now(UTC)
     parsed = parse(build_form(protocols, pathways), raw, now, locale)
@@ -219,7 +219,7 @@ def _write_version(
     prior = standing(db, patient_id)  # a superseded version is already out of it
     written = _write_contents(db, protocols, session, parsed, session.status, prior)
     if starts is None:
-        starts = enrolment.active_starts(db, patient_id)
+        starts = followup.active_starts(db, patient_id)
     standing_now = [obs for _, obs in prior + written]
     followup.refresh(db, protocols, patient_id, actor.practice_id, standing_now, starts)
     if previous is None:
@@ -491,7 +491,7 @@ def raise_alerts(
     """Evaluate every pathway's rules; one open alert per rule and patient, never a duplicate. A save
     calls it with its session; a lab import without one (``actor`` None for the folder watcher).
     Returns the ids of the alerts raised.
-    ``starts``: the active pathways' first days (`enrolment.active_starts`), when the caller read them."""
+    ``starts``: the active pathways' first days (`followup.active_starts`), when the caller read them."""
     history = [obs for _, obs in standing]
     ids = {id(obs): row_id for row_id, obs in standing}
     personal = targets.current(db, patient_id)
@@ -503,7 +503,7 @@ def raise_alerts(
         ).all()
     )
     if starts is None:
-        starts = enrolment.active_starts(db, patient_id)
+        starts = followup.active_starts(db, patient_id)
     raised: list[dict[str, Any]] = []
     for protocol_id in pathways:
         protocol: Protocol | None = protocols.get(protocol_id)

@@ -197,8 +197,7 @@ def rank(
         col(WorklistEntry.scope) == scope,
     )
     fresh = (*base, or_(col(WorklistEntry.valid_until).is_(None), col(WorklistEntry.valid_until) > now))
-    # The whole-practice entry changes first (its validity is the earliest of its pathways'), so the
-    # patients expired in the scope shown are all that need ranking afresh.
+    # Entries of this scope whose day has come: ranked here from their rows, the rest read as stored.
     expired = list(
         db.exec(select(WorklistEntry.patient_id).where(*base, col(WorklistEntry.valid_until) <= now)).all()
     )
@@ -225,6 +224,7 @@ def rank(
         Entry(row.patient_id, row.scope, row.status, _key(row))
         for row in db.exec(select(WorklistEntry).where(*chosen).order_by(*_ORDER).limit(offset + limit)).all()
     ]
+    # Python orders names by code point, as SQLite and a PostgreSQL database in the C collation do.
     page = sorted([*stored, *afresh], key=lambda entry: entry.key)[offset : offset + limit]
     return Ranking(page, counts, total, expired)
 
