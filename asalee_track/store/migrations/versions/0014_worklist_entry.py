@@ -1,5 +1,7 @@
-"""Where each patient stands on the worklist, per patient and scope (derived; filled here from the
-stored schedules and open alerts, then kept by the app on every write).
+"""Where each patient stands on the worklist.
+
+Derived, per patient and scope: filled here from the stored schedules and open alerts, then kept by
+the app on every write that moves the patient.
 
 Revision ID: 0014
 Revises: 0013
