@@ -417,7 +417,7 @@ def audit_lines(conn: Connection, scope: sources.Scope, catalog: Catalog) -> Ite
     practice = scope.practice_id  # every event read has it (audit_where)
     people: dict[Any, tuple[Any, Any]] = {}
     heads: dict[tuple[Any, ...], tuple[str, str]] = {}
-    entities: dict[tuple[Any, ...], str] = {}
+    entities = _AuditEntities()
     from_iso, epoch, second = _from_iso, _EPOCH, _SECOND
     for batch in _batches(conn, columns.raw):
         out: list[bytes] = []
@@ -430,12 +430,7 @@ def audit_lines(conn: Connection, scope: sources.Scope, catalog: Catalog) -> Ite
                 if person is None:
                     person = people[user_id] = _person(conn, user_id)
                 head = heads[key] = _audit_head_text(_audit_head(action, user_id, *person, practice, outcome))
-            what = (patient_id, object_type, object_id, detail)
-            entity = entities.get(what)
-            if entity is None:
-                if len(entities) >= _ENTITY_LIMIT:
-                    entities.clear()
-                entity = entities[what] = _audit_entity_text(*what)
+            entity = entities(patient_id, object_type, object_id, detail)
             # SQLite's text, `2016-01-01 08:00:00.000000` (as _Times._sqlite, inlined: one per event)
             if type(at) is str and len(at) == 26 and at[10] == " " and at[19] == ".":
                 try:
@@ -456,9 +451,6 @@ def audit_lines(conn: Connection, scope: sources.Scope, catalog: Catalog) -> Ite
         yield out
 
 
-_ENTITY_LIMIT = 1 << 14  # distinct (patient, object, detail) kept: a few per patient
-
-
 def _person(conn: Connection, user_id: Any) -> tuple[Any, Any]:
     """A user's role and name, as the general path's join gives them (None, None: no such user)."""
     if user_id is None:
@@ -468,23 +460,56 @@ def _person(conn: Connection, user_id: Any) -> tuple[Any, Any]:
     return (found[0], found[1]) if found else (None, None)
 
 
-def _audit_entity_text(
-    patient_id: str | None, object_type: str | None, object_id: str | None, detail: str | None
-) -> str:
-    """`"entity":[…],` as `mapping` makes it, or nothing."""
-    entities: list[dict[str, Any]] = []
-    if patient_id:
-        entities.append({"what": {"reference": f"Patient/{patient_id}"}, "type": _PERSON})
-    if object_type and object_type != "Patient":
-        entity: dict[str, Any] = {"name": object_type}
-        if object_id:
-            entity["what"] = {
-                "identifier": {"system": codes.LOCAL_CODES, "value": f"{object_type}/{object_id}"}
-            }
-        entities.append(entity)
-    if detail:
-        entities.append({"description": detail})
-    return '"entity":' + orjson.dumps(entities).decode() + "," if entities else ""
+_PART_LIMIT = 1 << 16  # distinct parts kept of each kind: every patient of a large practice
+
+
+class _AuditEntities:
+    """`"entity":[…],` as `mapping` makes it, or nothing: assembled from its parts (the patient, the
+    object, the detail), each serialised once. orjson writes a list as its items' own text joined by
+    commas, so the line is the same. Whole entities repeat too rarely in a large practice (a patient's
+    reads of other objects, interleaved with every other patient's) for a cache of them to hold."""
+
+    def __init__(self) -> None:
+        self.patients: dict[str, str] = {}
+        self.objects: dict[tuple[str, str | None], str] = {}
+        self.details: dict[str, str] = {}
+
+    def __call__(
+        self, patient_id: str | None, object_type: str | None, object_id: str | None, detail: str | None
+    ) -> str:
+        parts = []
+        if patient_id:
+            parts.append(self._part(self.patients, patient_id, _patient_entity))
+        if object_type and object_type != "Patient":
+            parts.append(self._part(self.objects, (object_type, object_id), _object_entity))
+        if detail:
+            parts.append(self._part(self.details, detail, _detail_entity))
+        return '"entity":[' + ",".join(parts) + "]," if parts else ""
+
+    @staticmethod
+    def _part(kept: dict[Any, str], key: Any, make: Callable[[Any], dict[str, Any]]) -> str:
+        found = kept.get(key)
+        if found is None:
+            if len(kept) >= _PART_LIMIT:
+                kept.clear()
+            found = kept[key] = orjson.dumps(make(key)).decode()
+        return found
+
+
+def _patient_entity(patient_id: str) -> dict[str, Any]:
+    return {"what": {"reference": f"Patient/{patient_id}"}, "type": _PERSON}
+
+
+def _object_entity(key: tuple[str, str | None]) -> dict[str, Any]:
+    object_type, object_id = key
+    entity: dict[str, Any] = {"name": object_type}
+    if object_id:
+        entity["what"] = {"identifier": {"system": codes.LOCAL_CODES, "value": f"{object_type}/{object_id}"}}
+    return entity
+
+
+def _detail_entity(detail: str) -> dict[str, Any]:
+    return {"description": detail}
 
 
 _PERSON = mapping._coding(codes.AUDIT_ENTITY_TYPE, "1", "Person")
