@@ -34,7 +34,7 @@ from asalee_track.care.patients import hold, scoped_patient
 from asalee_track.care.standing import stands
 from asalee_track.i18n import N_
 from asalee_track.protocols import DueItem, Duration, Obs, Protocol, ProtocolSet, due_items
-from asalee_track.store.db import transaction
+from asalee_track.store.db import in_lists, transaction
 from asalee_track.store.tables import (
     Alert,
     AppState,
@@ -440,7 +440,6 @@ def _status(entry: WorkItem) -> str:
 
 
 def _attach_patients(db: Session, entries: dict[str, WorkItem]) -> None:
-    ids = list(entries)
-    for start in range(0, len(ids), 500):  # bounded IN lists
-        for patient in db.exec(select(Patient).where(col(Patient.id).in_(ids[start : start + 500]))).all():
+    for chunk in in_lists(list(entries)):
+        for patient in db.exec(select(Patient).where(col(Patient.id).in_(chunk))).all():
             entries[patient.id].patient = patient

@@ -18,6 +18,7 @@ from asalee_track.i18n import N_
 from asalee_track.protocols import Duration, Measure, ProtocolSet, parse_duration
 from asalee_track.protocols.durations import DurationError, approximate_days, in_range
 from asalee_track.protocols.rules import format_duration
+from asalee_track.store.db import in_lists
 from asalee_track.store.tables import PersonalInterval
 from asalee_track.store.types import utcnow
 
@@ -163,10 +164,10 @@ def in_force(rows: Sequence[PersonalInterval]) -> dict[str, Duration]:
 def current_for(db: Session, patient_ids: list[str]) -> dict[str, dict[str, Duration]]:
     """The same, for many patients (dashboard), in bounded queries."""
     intervals: dict[str, dict[str, Duration]] = {}
-    for start in range(0, len(patient_ids), 500):
+    for chunk in in_lists(patient_ids):
         rows = db.exec(
             select(PersonalInterval).where(
-                col(PersonalInterval.patient_id).in_(patient_ids[start : start + 500]),
+                col(PersonalInterval.patient_id).in_(chunk),
                 col(PersonalInterval.ended_at).is_(None),
             )
         ).all()

@@ -11,7 +11,7 @@ request and hands their ids back to be stored again (`refresh`), so a day's expi
 page that meets them, not every page.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,13 +22,13 @@ from sqlmodel import Session, col, select
 
 from asalee_track.care import patients
 from asalee_track.protocols.schema import SEVERITIES
+from asalee_track.store.db import in_lists
 from asalee_track.store.tables import CareSession, WorklistEntry
 from asalee_track.store.types import UTCDateTime, utcnow
 
 ALL = ""  # the scope of every pathway at once
 SEVERITY_RANK = {severity: rank for rank, severity in enumerate(reversed(SEVERITIES))}  # 0: most urgent
 NONE = 9  # no open alert, nothing due: after every rank
-_CHUNK = 500  # bounded IN lists
 
 _SEVERITY_CASE = " ".join(f"WHEN '{name}' THEN {rank}" for name, rank in SEVERITY_RANK.items())
 
@@ -151,8 +151,7 @@ def _rebuild_moved(db: Session) -> None:
 def refresh(db: Session, patient_ids: Sequence[str], now: datetime | None = None) -> None:
     """Rebuild the entries of these patients from their stored schedule and open alerts."""
     now = now or utcnow()
-    for start in range(0, len(patient_ids), _CHUNK):
-        chunk = list(patient_ids[start : start + _CHUNK])
+    for chunk in in_lists(patient_ids):
         patients.hold_all(db, chunk)  # a concurrent save of one of them finishes first, and is counted
         db.exec(delete(WorklistEntry).where(col(WorklistEntry.patient_id).in_(chunk)))
         db.connection().execute(_STORE, {"ids": chunk, "now": now})
@@ -161,8 +160,7 @@ def refresh(db: Session, patient_ids: Sequence[str], now: datetime | None = None
 def ranked_afresh(db: Session, patient_ids: Sequence[str], now: datetime) -> list[Entry]:
     """The same entries computed without storing them, every scope (a read ranking expired ones)."""
     entries = []
-    for start in range(0, len(patient_ids), _CHUNK):
-        chunk = list(patient_ids[start : start + _CHUNK])
+    for chunk in in_lists(patient_ids):
         for row in db.connection().execute(_RANK, {"ids": chunk, "now": now}):
             entries.append(Entry(row.patient_id, row.scope, row.status, _key(row)))
     return entries
@@ -237,17 +235,13 @@ def _seen_by(nurse_id: int) -> Any:
     )
 
 
-def _seen(db: Session, nurse_id: int, patient_ids: Iterable[str]) -> set[str]:
-    ids = list(patient_ids)
+def _seen(db: Session, nurse_id: int, patient_ids: Sequence[str]) -> set[str]:
     seen: set[str] = set()
-    for start in range(0, len(ids), _CHUNK):
+    for chunk in in_lists(patient_ids):
         seen.update(
             db.exec(
                 select(CareSession.patient_id)
-                .where(
-                    CareSession.nurse_id == nurse_id,
-                    col(CareSession.patient_id).in_(ids[start : start + _CHUNK]),
-                )
+                .where(CareSession.nurse_id == nurse_id, col(CareSession.patient_id).in_(chunk))
                 .distinct()
             ).all()
         )

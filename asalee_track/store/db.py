@@ -2,7 +2,7 @@
 write_queue); PostgreSQL is used as is."""
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -14,6 +14,13 @@ from asalee_track.store.wal import autocheckpoint_pages
 from asalee_track.store.write_queue import QueuedWriterConnection
 
 READ_ONLY = "asalee_read_only"
+IN_LIST = 500  # ids per IN list: older SQLite builds take at most 999 parameters a statement
+
+
+def in_lists(ids: Sequence[str]) -> Iterator[list[str]]:
+    """``ids`` cut into bounded IN lists, in order."""
+    for start in range(0, len(ids), IN_LIST):
+        yield list(ids[start : start + IN_LIST])
 
 
 def read_only(engine: Engine) -> Engine:
